@@ -1,0 +1,1 @@
+//! archive-core crate.
