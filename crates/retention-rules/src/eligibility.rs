@@ -368,3 +368,30 @@ fn shortens(scheduled: RetentionPeriod, requested: RetentionPeriod) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn later_end_prefers_permanent_then_waiting_then_the_later_date() {
+        let early = End::On(date!(2020 - 12 - 31));
+        let late = End::On(date!(2030 - 12 - 31));
+        assert!(early.later(late) == late && late.later(early) == late);
+        assert!(late.later(End::Waiting) == End::Waiting);
+        assert!(End::Waiting.later(End::Never) == End::Never);
+    }
+
+    #[test]
+    fn only_fewer_years_or_leaving_permanent_shortens() {
+        use RetentionPeriod::{Conditional, Permanent, Years};
+        assert!(shortens(Years(20), Years(5)));
+        assert!(!shortens(Years(20), Years(20)));
+        assert!(!shortens(Years(5), Permanent));
+        assert!(shortens(Permanent, Years(70)));
+        assert!(shortens(Permanent, Conditional));
+        assert!(!shortens(Conditional, Years(5)));
+        assert!(!shortens(Years(5), Conditional));
+    }
+}

@@ -21,6 +21,21 @@
 //!
 //! Rows of the schedule that are not `verified` are data an agency can edit,
 //! not law: [`RetentionRule::is_verified`] tells which is which.
+//!
+//! ```
+//! use retention_rules::{Deletion, Dossier, FailClosed, Schedule, deletion_permitted};
+//! use time::macros::date;
+//!
+//! let schedule = Schedule::embedded()?;
+//! // A 10-year dossier whose work ended in 2014 is kept until 31 December 2024.
+//! let dossier = Dossier::new("hs-2014-017", "10y", 2014);
+//! let check = |as_of| {
+//!     deletion_permitted(&dossier, &Deletion::WholeDossier, &schedule, &[], &FailClosed, as_of)
+//! };
+//! assert!(check(date!(2024 - 12 - 31)).is_err());
+//! assert!(check(date!(2025 - 01 - 01)).is_ok());
+//! # Ok::<(), retention_rules::ScheduleError>(())
+//! ```
 
 pub mod deletion;
 pub mod disposition;

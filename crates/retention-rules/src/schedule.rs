@@ -752,3 +752,39 @@ impl<'a> Row<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_fnv1a_64_of_the_text() {
+        // Published FNV-1a 64 test vectors.
+        assert_eq!(
+            ScheduleId::of("x", "").fingerprint,
+            "fnv1a64:cbf29ce484222325"
+        );
+        assert_eq!(
+            ScheduleId::of("x", "a").fingerprint,
+            "fnv1a64:af63dc4c8601ec8c"
+        );
+    }
+
+    #[test]
+    fn verification_status_round_trips_its_cell_text() {
+        for text in [
+            "verified",
+            "secondary",
+            "impl",
+            "unverified",
+            "unverified-for-2022",
+            "design",
+        ] {
+            assert_eq!(
+                VerificationStatus::parse(text).map(VerificationStatus::as_str),
+                Some(text)
+            );
+        }
+        assert_eq!(VerificationStatus::parse("Verified"), None);
+    }
+}
