@@ -1,0 +1,179 @@
+//! Search forms: exact (lower case, tone on the main vowel), fold (no
+//! diacritics), words and word bigrams for the index.
+
+use unicode_normalization::char::decompose_canonical;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
+
+use crate::letter;
+use crate::syllable::Syllable;
+
+/// A character of a word for the tone rule: a letter, or a number that is
+/// not a decimal digit (`²`, `Ⅻ`). Digits, `_`, marks left uncomposed and
+/// everything else end the word.
+fn is_tone_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    if letter::letter(c).is_some() {
+        return true;
+    }
+    match c.general_category_group() {
+        GeneralCategoryGroup::Letter => true,
+        GeneralCategoryGroup::Number => c.general_category() != GeneralCategory::DecimalNumber,
+        _ => false,
+    }
+}
+
+/// The exact form of a canonical text: lower case, NFC, and every word that
+/// is a well-formed syllable with its tone on the canonical vowel.
+pub(crate) fn exact_from_canonical(canonical: &str) -> String {
+    let mut lower = canonical.to_lowercase();
+    if is_nfc_quick(lower.chars()) != IsNormalized::Yes {
+        lower = lower.nfc().collect();
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut word_start: Option<usize> = None;
+    let mut check = |start: usize, end: usize, out: &mut Option<String>| {
+        let word = &lower[start..end];
+        let Some(syllable) = Syllable::parse(word) else {
+            return;
+        };
+        if !syllable.has_tone() || syllable.placed().eq(word.chars()) {
+            return;
+        }
+        let buf = out.get_or_insert_with(|| String::with_capacity(lower.len() + 8));
+        buf.push_str(&lower[copied..start]);
+        buf.extend(syllable.placed());
+        copied = end;
+    };
+    for (i, c) in lower.char_indices() {
+        if is_tone_word_char(c) {
+            word_start.get_or_insert(i);
+        } else if let Some(start) = word_start.take() {
+            check(start, i, &mut out);
+        }
+    }
+    if let Some(start) = word_start {
+        check(start, lower.len(), &mut out);
+    }
+    match out {
+        Some(mut buf) => {
+            buf.push_str(&lower[copied..]);
+            buf
+        }
+        None => lower,
+    }
+}
+
+/// The fold form of an exact form: every nonspacing mark (general category
+/// Mn) removed after canonical decomposition, `đ` → `d`, NFC, lower case.
+pub(crate) fn fold_from_exact(exact: &str) -> String {
+    let mut out = String::with_capacity(exact.len());
+    let mut needs_nfc = false;
+    let mut needs_lower = false;
+    for c in exact.chars() {
+        if c.is_ascii() {
+            needs_lower |= c.is_ascii_uppercase();
+            out.push(c);
+        } else if let Some(l) = letter::letter(c) {
+            out.push(l.plain);
+        } else {
+            decompose_canonical(c, |part| {
+                if part.general_category() != GeneralCategory::NonspacingMark {
+                    needs_nfc |= !part.is_ascii();
+                    needs_lower |= part.is_uppercase();
+                    out.push(part);
+                }
+            });
+        }
+    }
+    if needs_nfc && is_nfc_quick(out.chars()) != IsNormalized::Yes {
+        out = out.nfc().collect();
+    }
+    if needs_lower {
+        out = out.to_lowercase();
+    }
+    out
+}
+
+/// A character inside a word of [`words`]: letters, digits and other
+/// numbers, and combining marks.
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    letter::letter(c).is_some()
+        || matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Letter
+                | GeneralCategoryGroup::Number
+                | GeneralCategoryGroup::Mark
+        )
+}
+
+/// Splits text into words for the search index: maximal runs of letters,
+/// numbers and combining marks. Everything else separates words: white
+/// space, punctuation (so `05/2016/qđ-ubnd` gives `05`, `2016`, `qđ`,
+/// `ubnd`, and `van.thu@namdinh.gov.vn` gives four words), symbols and `_`.
+///
+/// Feed it a search form ([`exact_form`](crate::exact_form) or
+/// [`fold_form`](crate::fold_form)); it borrows from its input and does not
+/// allocate. Whole document numbers are indexed through
+/// [`doc_number_key`](crate::doc_number_key) instead.
+///
+/// ```
+/// use vietnamese::words;
+/// let w: Vec<&str> = words("điều 5. phạm vi, 05/2016/qđ-ubnd").collect();
+/// assert_eq!(w, ["điều", "5", "phạm", "vi", "05", "2016", "qđ", "ubnd"]);
+/// ```
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
+}
+
+/// Pairs of adjacent words of [`words`] that are separated by white space
+/// only: Vietnamese compounds are two or more syllables (`văn bản`, `hồ sơ`),
+/// so pairs find them, while a pair across punctuation (`lập - tự`,
+/// `phạm vi, điều`) would join what the text keeps apart.
+///
+/// Borrows from its input; see [`syllable_bigrams`] for owned strings.
+pub fn word_pairs(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut previous: Option<(&str, usize)> = None;
+    let base = text.as_ptr() as usize;
+    words(text).filter_map(move |word| {
+        let start = word.as_ptr() as usize - base;
+        let pair = previous.and_then(|(prev, prev_end)| {
+            text.get(prev_end..start)
+                .filter(|gap| !gap.is_empty() && gap.chars().all(char::is_whitespace))
+                .map(|_| (prev, word))
+        });
+        previous = Some((word, start + word.len()));
+        pair
+    })
+}
+
+/// Syllable bigrams for the search index: each pair of [`word_pairs`]
+/// joined by one space (`"văn bản"`).
+///
+/// Give it the form the index field holds: the fold form for a bigram field
+/// that matches with or without diacritics (the usual choice, since queries
+/// often lack them), the exact form for one that tells `mà` from `má`.
+///
+/// ```
+/// use vietnamese::{fold_form, syllable_bigrams};
+/// let pairs = syllable_bigrams(&fold_form("Hồ sơ điện tử, văn bản"));
+/// assert_eq!(pairs, ["ho so", "so dien", "dien tu", "van ban"]);
+/// ```
+pub fn syllable_bigrams(text: &str) -> Vec<String> {
+    word_pairs(text)
+        .map(|(a, b)| {
+            let mut pair = String::with_capacity(a.len() + b.len() + 1);
+            pair.push_str(a);
+            pair.push(' ');
+            pair.push_str(b);
+            pair
+        })
+        .collect()
+}
