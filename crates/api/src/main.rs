@@ -1,1 +1,52 @@
-fn main() {}
+//! `kho`: the Kho archive's command-line tool.
+//!
+//! Exit codes: 0 ok, 1 damage found, 2 usage or input error, 3 store unavailable,
+//! 4 store locked by another writer, 5 internal error.
+
+mod cli;
+mod config;
+
+use std::process::ExitCode;
+
+use archive_core::{ArchiveError, ErrorClass};
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KHO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = <cli::Cli as clap::Parser>::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kho: cannot start the runtime: {e}");
+            return ExitCode::from(5);
+        }
+    };
+    match rt.block_on(cli::run(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kho: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+/// Maps an error to the documented exit code.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<ArchiveError>().map(ArchiveError::class) {
+        Some(ErrorClass::Damage) => 1,
+        Some(ErrorClass::Input) => 2,
+        Some(ErrorClass::Unavailable) => 3,
+        Some(ErrorClass::Conflict) => 4,
+        Some(ErrorClass::Internal) => 5,
+        None if e.downcast_ref::<cli::UsageError>().is_some() => 2,
+        None => 5,
+    }
+}

@@ -1,0 +1,657 @@
+//! Command-line interface.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use archive_core::ArchiveError;
+use archive_core::archive::{Archive, ArchiveOptions, DepositFile, DepositRequest};
+use archive_core::journal::Outcome;
+use archive_core::model::{FileRole, RecordId};
+use archive_core::scrub::{self, ScrubOptions};
+use archive_core::store::Store;
+use archive_core::verify::{self, Severity};
+use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config;
+
+/// An error in how `kho` was called (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Kho: long-term archive of signed electronic records.
+#[derive(Debug, Parser)]
+#[command(name = "kho", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./kho.toml when present).
+    #[arg(long, global = true, env = "KHO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Store URL or local path; overrides the configuration (file:///PATH, PATH, s3://BUCKET/PREFIX).
+    #[arg(long, global = true, env = "KHO_STORE")]
+    store: Option<String>,
+    /// Print machine-readable JSON on standard output.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new store.
+    Init,
+    /// Deposit files as a record (first file main, others attachments), or one record per file with --each.
+    Deposit {
+        /// Files to deposit.
+        files: Vec<PathBuf>,
+        /// Metadata: inline JSON, @FILE, or - for standard input.
+        #[arg(long, short)]
+        metadata: Option<String>,
+        /// One record per file (the same metadata for each).
+        #[arg(long)]
+        each: bool,
+        /// Deposit records listed in a JSON array of objects with a "file" key (relative to the list) and metadata.
+        #[arg(long, conflicts_with_all = ["files", "metadata", "each"])]
+        batch: Option<PathBuf>,
+    },
+    /// Write the original bytes of a record's file.
+    Get {
+        /// Record id.
+        id: String,
+        /// File number, from 1.
+        #[arg(long, default_value_t = 1)]
+        file: usize,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Show a record's manifest.
+    Show {
+        /// Record id.
+        id: String,
+        /// Manifest version (default: latest).
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// List records.
+    List,
+    /// Check the journal chain, manifests against blobs, orphans and canaries.
+    Verify,
+    /// Re-hash every blob against its name.
+    Scrub {
+        /// Read at most this many MB/s.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Continue the last unfinished scrub.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Print the journal.
+    Log {
+        /// From this batch on.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// At most this many events.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}
+
+struct Ctx {
+    store: Store,
+    options: ArchiveOptions,
+    json: bool,
+    quiet: bool,
+}
+
+impl Ctx {
+    fn progress(&self, len: u64, what: &str) -> ProgressBar {
+        if self.quiet || self.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::new(len);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb.set_message(what.to_string());
+        pb.enable_steady_tick(Duration::from_millis(200));
+        pb
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (cfg, base) =
+        config::load(cli.config.as_deref()).map_err(|e| UsageError(format!("{e:#}")))?;
+    let url = cli.store.clone().unwrap_or(cfg.store.url.clone());
+    let store = Store::open_url(&url, &cfg.store.s3, &base)?;
+    let options = ArchiveOptions {
+        compression: cfg
+            .ingest
+            .compression()
+            .map_err(|e| UsageError(e.to_string()))?,
+        formats: cfg.ingest.formats,
+        ..ArchiveOptions::default()
+    };
+    let ctx = Ctx {
+        store,
+        options,
+        json: cli.json,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Init => init(&ctx).await,
+        Command::Deposit {
+            files,
+            metadata,
+            each,
+            batch,
+        } => deposit(&ctx, files, metadata, each, batch).await,
+        Command::Get { id, file, output } => get(&ctx, &id, file, output).await,
+        Command::Show { id, version } => show(&ctx, &id, version).await,
+        Command::List => list(&ctx).await,
+        Command::Verify => verify_cmd(&ctx).await,
+        Command::Scrub { rate, resume } => scrub_cmd(&ctx, rate, resume).await,
+        Command::Log { from, limit } => log(&ctx, from, limit).await,
+    }
+}
+
+fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+async fn init(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let a = Archive::init(ctx.store.clone(), ctx.options.clone()).await?;
+    let id = a.descriptor().store_id;
+    let loc = a.store().location().to_string();
+    a.close().await?;
+    if ctx.json {
+        print_json(&serde_json::json!({ "store_id": id, "location": loc }))?;
+    } else {
+        println!("initialised Kho store {id} at {loc}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_metadata(arg: Option<&str>) -> anyhow::Result<serde_json::Value> {
+    let text = match arg {
+        None => return Ok(serde_json::json!({})),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .context("reading metadata from standard input")?;
+            s
+        }
+        Some(a) if a.starts_with('@') => {
+            let p = &a[1..];
+            std::fs::read_to_string(p).map_err(|source| ArchiveError::InputFile {
+                path: p.into(),
+                source,
+            })?
+        }
+        Some(a) => a.to_string(),
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        ArchiveError::InvalidMetadata {
+            problems: vec![format!("(json): metadata is not valid JSON: {e}")],
+        }
+        .into()
+    })
+}
+
+async fn deposit(
+    ctx: &Ctx,
+    files: Vec<PathBuf>,
+    metadata: Option<String>,
+    each: bool,
+    batch: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let mut requests: Vec<(Vec<PathBuf>, serde_json::Value)> = Vec::new();
+    if let Some(list) = batch {
+        let text = std::fs::read_to_string(&list).map_err(|source| ArchiveError::InputFile {
+            path: list.clone(),
+            source,
+        })?;
+        let entries: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&text)
+            .map_err(|e| ArchiveError::InvalidMetadata {
+                problems: vec![format!(
+                    "{}: not a JSON array of objects: {e}",
+                    list.display()
+                )],
+            })?;
+        let dir = list.parent().map(Path::to_path_buf).unwrap_or_default();
+        for (i, mut e) in entries.into_iter().enumerate() {
+            let file = match e.remove("file") {
+                Some(serde_json::Value::String(f)) => f,
+                _ => {
+                    return Err(ArchiveError::InvalidMetadata {
+                        problems: vec![format!("[{i}].file: missing or not a string")],
+                    }
+                    .into());
+                }
+            };
+            requests.push((vec![dir.join(file)], serde_json::Value::Object(e)));
+        }
+    } else {
+        if files.is_empty() {
+            return Err(UsageError(
+                "give at least one file to deposit (or --batch LIST.json)".into(),
+            )
+            .into());
+        }
+        let md = parse_metadata(metadata.as_deref())?;
+        if each {
+            requests.extend(files.into_iter().map(|f| (vec![f], md.clone())));
+        } else {
+            requests.push((files, md));
+        }
+    }
+    // Check every input before writing anything.
+    for (files, _) in &requests {
+        for f in files {
+            let m = std::fs::metadata(f).map_err(|source| ArchiveError::InputFile {
+                path: f.clone(),
+                source,
+            })?;
+            if m.is_dir() {
+                return Err(ArchiveError::InvalidInput(format!(
+                    "{} is a directory: give the files inside it",
+                    f.display()
+                ))
+                .into());
+            }
+            std::fs::File::open(f).map_err(|source| ArchiveError::InputFile {
+                path: f.clone(),
+                source,
+            })?;
+        }
+    }
+    let total: u64 = requests
+        .iter()
+        .flat_map(|(f, _)| f.iter())
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let mut a = Archive::open_writer(ctx.store.clone(), ctx.options.clone(), "deposit").await?;
+    let pb = ctx.progress(total, "deposit");
+    let mut receipts = Vec::new();
+    let mut failure = None;
+    for (files, md) in requests {
+        let n = files.len();
+        let dfiles = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let role = if i == 0 {
+                    FileRole::Main
+                } else {
+                    FileRole::Attachment
+                };
+                DepositFile::from_path(f.clone(), role)
+            })
+            .collect();
+        let size: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        match a
+            .deposit(DepositRequest {
+                metadata: md,
+                files: dfiles,
+            })
+            .await
+        {
+            Ok(r) => {
+                pb.inc(size);
+                if !ctx.json {
+                    pb.suspend(|| {
+                        println!(
+                            "{}\t{}{}",
+                            r.record_id,
+                            r.files.first().map(|f| f.filename.as_str()).unwrap_or(""),
+                            if n > 1 {
+                                format!(" (+{} files)", n - 1)
+                            } else {
+                                String::new()
+                            }
+                        )
+                    });
+                }
+                receipts.push(r);
+            }
+            Err(e) => {
+                failure = Some(anyhow::Error::new(e).context(format!(
+                    "deposit of {} failed ({} record(s) deposited before it are safe)",
+                    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
+                    receipts.len()
+                )));
+                break;
+            }
+        }
+    }
+    pb.finish_and_clear();
+    a.close().await?;
+    if ctx.json {
+        print_json(&receipts)?;
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn parse_id(id: &str) -> anyhow::Result<RecordId> {
+    id.parse::<RecordId>()
+        .map_err(|e| ArchiveError::InvalidInput(e.to_string()).into())
+}
+
+async fn get(
+    ctx: &Ctx,
+    id: &str,
+    file: usize,
+    output: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let id = parse_id(id)?;
+    if file == 0 {
+        return Err(UsageError("--file counts from 1".into()).into());
+    }
+    let a = Archive::open(ctx.store.clone(), ctx.options.clone()).await?;
+    let (entry, mut stream) = a.open_file(&id, file - 1).await?;
+    let pb = ctx.progress(entry.size, "get");
+    let (mut sink, partial): (Box<dyn Write + Send>, Option<(PathBuf, PathBuf)>) = match &output {
+        Some(out) => {
+            let mut tmp = out.clone().into_os_string();
+            tmp.push(".kho-partial");
+            let tmp = PathBuf::from(tmp);
+            let f = std::fs::File::create(&tmp).map_err(|source| ArchiveError::Io {
+                what: format!("creating {}", tmp.display()),
+                source,
+            })?;
+            (
+                Box::new(std::io::BufWriter::new(f)),
+                Some((tmp, out.clone())),
+            )
+        }
+        None => (Box::new(std::io::BufWriter::new(std::io::stdout())), None),
+    };
+    let mut hasher = blake3::Hasher::new();
+    let result: anyhow::Result<()> = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|source| ArchiveError::Io {
+                what: format!("reading {}", entry.blake3),
+                source,
+            })?;
+            hasher.update(&chunk);
+            sink.write_all(&chunk).context("writing output")?;
+            pb.inc(chunk.len() as u64);
+        }
+        sink.flush().context("writing output")?;
+        let got = archive_core::BlobHash::from(hasher.finalize());
+        if got != entry.blake3 || hasher.count() != entry.size {
+            return Err(ArchiveError::Damaged {
+                object: archive_core::layout::blob(&entry.blake3, entry.encoding).to_string(),
+                detail: format!("read back {} bytes hashing to {got}; expected {} bytes hashing to {}; run `kho repair` from a backup", hasher.count(), entry.size, entry.blake3),
+            }
+            .into());
+        }
+        Ok(())
+    }
+    .await;
+    pb.finish_and_clear();
+    drop(sink);
+    match (result, partial) {
+        (Ok(()), Some((tmp, out))) => {
+            std::fs::rename(&tmp, &out)
+                .with_context(|| format!("renaming {} to {}", tmp.display(), out.display()))?;
+            if !ctx.json && !ctx.quiet {
+                eprintln!(
+                    "wrote {} ({} bytes, blake3 {})",
+                    out.display(),
+                    entry.size,
+                    entry.blake3
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        (Ok(()), None) => Ok(ExitCode::SUCCESS),
+        (Err(e), partial) => {
+            if let Some((tmp, _)) = partial {
+                let _ = std::fs::remove_file(tmp);
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn show(ctx: &Ctx, id: &str, version: Option<u32>) -> anyhow::Result<ExitCode> {
+    let id = parse_id(id)?;
+    let a = Archive::open(ctx.store.clone(), ctx.options.clone()).await?;
+    let m = a.manifest(&id, version).await?;
+    if ctx.json {
+        print_json(&m)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("record    {}", m.record_id);
+    println!(
+        "version   {} of {}",
+        m.version,
+        a.catalog()
+            .records
+            .get(&id)
+            .map(|e| e.versions.len())
+            .unwrap_or(0)
+    );
+    println!("received  {}", m.received_at);
+    println!("by        {}", m.actor);
+    if let Some(o) = m.metadata.as_object() {
+        for (k, v) in o {
+            if !v.is_null() {
+                println!(
+                    "{k:<9} {}",
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                );
+            }
+        }
+    }
+    for (i, f) in m.files.iter().enumerate() {
+        println!(
+            "file {}    {} [{:?}, {}, {} bytes]\n          blake3 {}\n          sha256 {}",
+            i + 1,
+            f.filename,
+            f.role,
+            f.media_type,
+            f.size,
+            f.blake3,
+            f.sha256
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let a = Archive::open(ctx.store.clone(), ctx.options.clone()).await?;
+    let mut rows = Vec::new();
+    for id in a.record_ids() {
+        let m = a.manifest(id, None).await?;
+        rows.push(m);
+    }
+    if ctx.json {
+        print_json(&rows)?;
+    } else {
+        for m in rows {
+            let num = m
+                .metadata
+                .get("doc_number")
+                .and_then(|v| v.as_str())
+                .unwrap_or("-");
+            let sum = m
+                .metadata
+                .get("summary")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            println!(
+                "{}\t{}\t{}\t{}",
+                m.record_id,
+                num,
+                m.files.first().map(|f| f.filename.as_str()).unwrap_or(""),
+                sum
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify_cmd(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let a = Archive::open(ctx.store.clone(), ctx.options.clone()).await?;
+    let rep = verify::verify(&a).await?;
+    if ctx.json {
+        print_json(&rep)?;
+    } else {
+        for f in &rep.findings {
+            let tag = match f.severity {
+                Severity::Damage => "DAMAGE",
+                Severity::Orphan => "orphan",
+                Severity::Warning => "warning",
+            };
+            println!("{tag}\t{}\t{}", f.object, f.detail);
+        }
+        let damage = rep
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Damage)
+            .count();
+        let orphans = rep
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Orphan)
+            .count();
+        println!(
+            "{}: {} journal batches, {} records, {} manifests, {} blobs, {} canaries detected; {damage} damaged, {orphans} orphans",
+            if damage == 0 { "ok" } else { "DAMAGE FOUND" },
+            rep.journal_batches,
+            rep.records,
+            rep.manifests,
+            rep.blobs_referenced,
+            rep.canaries.iter().filter(|c| c.detected).count(),
+        );
+    }
+    Ok(if rep.has_damage() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn scrub_cmd(ctx: &Ctx, rate: Option<f64>, resume: bool) -> anyhow::Result<ExitCode> {
+    let mut a = Archive::open_writer(ctx.store.clone(), ctx.options.clone(), "scrub").await?;
+    let pb = ctx.progress(0, "scrub");
+    let opts = ScrubOptions {
+        rate_bytes_per_sec: rate.filter(|r| *r > 0.0).map(|r| (r * 1_000_000.0) as u64),
+        resume,
+    };
+    let pb2 = pb.clone();
+    let res = scrub::scrub(&mut a, &opts, &move |done, total| {
+        pb2.set_length(total);
+        pb2.set_position(done);
+    })
+    .await;
+    pb.finish_and_clear();
+    let rep = match res {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = a.close().await;
+            return Err(e.into());
+        }
+    };
+    a.close().await?;
+    if ctx.json {
+        print_json(&rep)?;
+    } else {
+        for f in &rep.findings {
+            println!("DAMAGE\t{}\t{}", f.object, f.detail);
+        }
+        println!(
+            "{}: {} blobs, {} bytes re-hashed in {:.1}s ({:.0} MB/s); canaries {}/{} detected; coverage period {} days, {} blobs overdue",
+            if rep.has_damage() {
+                "DAMAGE FOUND"
+            } else {
+                "ok"
+            },
+            rep.checked,
+            rep.bytes,
+            rep.seconds,
+            rep.bytes as f64 / rep.seconds.max(1e-9) / 1e6,
+            rep.canaries.iter().filter(|c| c.detected).count(),
+            rep.canaries.len(),
+            rep.coverage_period_days,
+            rep.overdue
+        );
+    }
+    Ok(if rep.has_damage() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn log(ctx: &Ctx, from: u64, limit: Option<usize>) -> anyhow::Result<ExitCode> {
+    let a = Archive::open(ctx.store.clone(), ctx.options.clone()).await?;
+    let mut out = Vec::new();
+    for b in a.journal().batches.iter().filter(|b| b.batch.seq >= from) {
+        for e in &b.batch.events {
+            out.push((b.batch.seq, e));
+        }
+    }
+    if let Some(l) = limit {
+        out.truncate(l);
+    }
+    if ctx.json {
+        let v: Vec<_> = out
+            .iter()
+            .map(|(seq, e)| serde_json::json!({ "seq": seq, "event": e }))
+            .collect();
+        print_json(&v)?;
+    } else {
+        for (seq, e) in &out {
+            let t = e
+                .time
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            let oc = match e.outcome {
+                Outcome::Success => "ok",
+                Outcome::Failure => "FAILED",
+                Outcome::Warning => "warning",
+            };
+            println!(
+                "{seq:>8}  {t}  {:<22} {:<7} {}  {}",
+                e.kind, oc, e.object, e.actor
+            );
+        }
+    }
+    for p in &a.journal().problems {
+        eprintln!("kho: journal damaged at {}: {}", p.object, p.detail);
+    }
+    Ok(if a.journal().problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,97 @@
+//! `kho.toml`: where the store is and how deposits are handled.
+
+use std::path::{Path, PathBuf};
+
+use archive_core::blob::Compression;
+use archive_core::format::FormatPolicy;
+use archive_core::store::S3Settings;
+use serde::Deserialize;
+
+/// The whole configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Primary store.
+    #[serde(default)]
+    pub store: StoreSection,
+    /// Deposit handling.
+    #[serde(default)]
+    pub ingest: IngestSection,
+}
+
+/// `[store]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// Store URL or local path (relative to the config file's directory).
+    #[serde(default = "default_url")]
+    pub url: String,
+    /// S3 settings.
+    #[serde(default)]
+    pub s3: S3Settings,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            url: default_url(),
+            s3: S3Settings::default(),
+        }
+    }
+}
+
+fn default_url() -> String {
+    "kho-data".into()
+}
+
+/// `[ingest]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSection {
+    /// `standard` (archival formats only) or `any`.
+    #[serde(default)]
+    pub formats: FormatPolicy,
+    /// `auto` or `off`.
+    #[serde(default)]
+    pub compression: Option<String>,
+}
+
+impl IngestSection {
+    /// The compression policy.
+    pub fn compression(&self) -> anyhow::Result<Compression> {
+        match self.compression.as_deref() {
+            None | Some("auto") => Ok(Compression::default()),
+            Some("off") => Ok(Compression::Off),
+            Some(other) => {
+                anyhow::bail!("ingest.compression must be \"auto\" or \"off\", not {other:?}")
+            }
+        }
+    }
+}
+
+/// Loads `path`, or the defaults when `path` is the implicit `./kho.toml` and does not exist.
+pub fn load(path: Option<&Path>) -> anyhow::Result<(Config, PathBuf)> {
+    let (file, explicit) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("kho.toml"), false),
+    };
+    let base = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    match std::fs::read_to_string(&file) {
+        Ok(text) => {
+            let cfg: Config =
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            Ok((cfg, base))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            Ok((Config::default(), base))
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot read config {}: {e}",
+            file.display()
+        )),
+    }
+}

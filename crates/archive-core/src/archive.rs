@@ -1,0 +1,673 @@
+//! The archive: a store opened for reading, or for writing under the writer lease.
+//!
+//! The journal is the commit point. A deposit writes blobs, then the manifest, then
+//! its journal event; only then is it acknowledged and visible. A crash before the
+//! event leaves objects that `verify` reports as orphans and nothing visible.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use object_store::path::Path;
+use serde::Serialize;
+use time::OffsetDateTime;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::blob::{self, ChunkStream, Compression, StoredBlob};
+use crate::error::{ArchiveError, Result};
+use crate::format::{self, FormatPolicy};
+use crate::hash::BlobHash;
+use crate::journal::{self, Event, JournalRead, JournalWriter, Outcome, ReadBatch};
+use crate::layout::{self, Encoding};
+use crate::lease::WriterLease;
+use crate::model::{
+    FORMAT_VERSION, FileEntry, FileRole, RecordId, RecordManifest, StoreDescriptor, check_format,
+};
+use crate::store::Store;
+
+/// Event types written by the archive core.
+pub mod event_types {
+    /// The store was created.
+    pub const STORE_INITIALISED: &str = "store.initialised";
+    /// A record was deposited (its version 1 manifest is committed).
+    pub const RECORD_DEPOSITED: &str = "record.deposited";
+    /// A new manifest version of a record was committed.
+    pub const RECORD_VERSION_ADDED: &str = "record.version_added";
+    /// A blob was re-hashed.
+    pub const FIXITY_CHECKED: &str = "fixity.checked";
+    /// A scrub run started, progressed or ended.
+    pub const SCRUB_RUN: &str = "scrub.run";
+    /// A damaged blob was replaced by an intact upload of the same bytes.
+    pub const BLOB_REPLACED: &str = "blob.replaced";
+}
+use event_types::*;
+
+/// Settings of an open archive.
+#[derive(Debug, Clone)]
+pub struct ArchiveOptions {
+    /// Compression of new blobs.
+    pub compression: Compression,
+    /// Which formats may be deposited.
+    pub formats: FormatPolicy,
+    /// Who acts (account name).
+    pub actor: String,
+}
+
+impl Default for ArchiveOptions {
+    fn default() -> Self {
+        ArchiveOptions {
+            compression: Compression::default(),
+            formats: FormatPolicy::default(),
+            actor: std::env::var("USER").unwrap_or_else(|_| "system".into()),
+        }
+    }
+}
+
+/// One committed version of a record, as the journal knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionRef {
+    /// Version number.
+    pub version: u32,
+    /// BLAKE3 of the manifest bytes.
+    pub manifest_blake3: BlobHash,
+    /// Files (blob, encoding, original size) of this version.
+    pub files: Vec<(BlobHash, Encoding, u64)>,
+    /// Journal batch that committed it.
+    pub seq: u64,
+}
+
+/// What the journal says about one record.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecordEntry {
+    /// Versions in order.
+    pub versions: Vec<VersionRef>,
+}
+
+/// State derived from the journal (rebuildable from the store at any time).
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// Records by id.
+    pub records: BTreeMap<RecordId, RecordEntry>,
+    /// Last successful fixity check per blob (unix seconds).
+    pub last_fixity: HashMap<BlobHash, i64>,
+    /// Latest scrub run state: (run id, last object checked, finished).
+    pub last_scrub: Option<(String, String, bool)>,
+    /// Number of events.
+    pub events: u64,
+}
+
+impl Catalog {
+    fn apply(&mut self, rb: &ReadBatch) {
+        for ev in &rb.batch.events {
+            self.events += 1;
+            match ev.kind.as_str() {
+                RECORD_DEPOSITED | RECORD_VERSION_ADDED => {
+                    let Ok(id) = ev.object.parse::<RecordId>() else {
+                        continue;
+                    };
+                    if let Ok(d) = serde_json::from_value::<CommitDetail>(ev.detail.clone()) {
+                        self.records
+                            .entry(id)
+                            .or_default()
+                            .versions
+                            .push(VersionRef {
+                                version: d.version,
+                                manifest_blake3: d.manifest_blake3,
+                                files: d
+                                    .files
+                                    .iter()
+                                    .map(|f| (f.blake3, f.encoding, f.size))
+                                    .collect(),
+                                seq: rb.batch.seq,
+                            });
+                    }
+                }
+                FIXITY_CHECKED if ev.outcome == Outcome::Success => {
+                    if let Ok(h) = ev.object.parse::<BlobHash>() {
+                        self.last_fixity.insert(h, ev.time.unix_timestamp());
+                    }
+                }
+                SCRUB_RUN => {
+                    let run = ev.detail.get("run").and_then(|v| v.as_str()).unwrap_or("");
+                    let last = ev
+                        .detail
+                        .get("last_object")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("");
+                    let done = ev
+                        .detail
+                        .get("finished")
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false);
+                    self.last_scrub = Some((run.into(), last.into(), done));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Every blob referenced by any committed version.
+    pub fn referenced_blobs(&self) -> BTreeMap<BlobHash, (Encoding, u64)> {
+        let mut m = BTreeMap::new();
+        for r in self.records.values() {
+            for v in &r.versions {
+                for (h, e, s) in &v.files {
+                    m.insert(*h, (*e, *s));
+                }
+            }
+        }
+        m
+    }
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct CommitFile {
+    blake3: BlobHash,
+    encoding: Encoding,
+    size: u64,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct CommitDetail {
+    version: u32,
+    manifest: String,
+    manifest_blake3: BlobHash,
+    files: Vec<CommitFile>,
+}
+
+/// Where the bytes of a deposited file come from.
+pub enum FileSource {
+    /// A local file.
+    Path(std::path::PathBuf),
+    /// Bytes in memory.
+    Bytes(Bytes),
+    /// A stream (HTTP upload).
+    Stream(ChunkStream),
+}
+
+impl std::fmt::Debug for FileSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileSource::Path(p) => write!(f, "Path({})", p.display()),
+            FileSource::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            FileSource::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+/// One file of a deposit.
+#[derive(Debug)]
+pub struct DepositFile {
+    /// Original file name (kept as metadata only, never used as a path).
+    pub filename: String,
+    /// Role.
+    pub role: FileRole,
+    /// Bytes.
+    pub source: FileSource,
+}
+
+impl DepositFile {
+    /// A local file; its name becomes the file name.
+    pub fn from_path(path: impl Into<std::path::PathBuf>, role: FileRole) -> Self {
+        let path = path.into();
+        let filename = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        DepositFile {
+            filename,
+            role,
+            source: FileSource::Path(path),
+        }
+    }
+}
+
+/// A deposit: metadata and files.
+#[derive(Debug)]
+pub struct DepositRequest {
+    /// Descriptive metadata (a JSON object).
+    pub metadata: serde_json::Value,
+    /// Files, the first usually the main document.
+    pub files: Vec<DepositFile>,
+}
+
+/// What an acknowledged deposit returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepositReceipt {
+    /// New record id.
+    pub record_id: RecordId,
+    /// Manifest version (1).
+    pub version: u32,
+    /// Stored files.
+    pub files: Vec<FileEntry>,
+    /// Journal batch that committed the deposit.
+    pub journal_seq: u64,
+    /// Files whose bytes were already stored.
+    pub deduplicated: usize,
+}
+
+struct Writer {
+    lease: WriterLease,
+    journal: JournalWriter,
+}
+
+/// An open archive.
+pub struct Archive {
+    store: Store,
+    descriptor: StoreDescriptor,
+    catalog: Catalog,
+    journal_read: JournalRead,
+    writer: Option<Writer>,
+    options: ArchiveOptions,
+}
+
+/// Default coverage period: every blob re-hashed at least once in this many days.
+pub const DEFAULT_COVERAGE_DAYS: u32 = 90;
+
+impl Archive {
+    /// Creates a new store (descriptor, canaries, first journal event) and opens it for writing.
+    pub async fn init(store: Store, options: ArchiveOptions) -> Result<Archive> {
+        let desc_path = Path::from(layout::STORE_DESCRIPTOR);
+        if store.head(&desc_path).await?.is_some() {
+            return Err(ArchiveError::AlreadyInitialised {
+                location: store.location().to_string(),
+            });
+        }
+        let lease = WriterLease::acquire(&store, "init").await?;
+        let descriptor = StoreDescriptor {
+            format_version: FORMAT_VERSION,
+            store_id: uuid::Uuid::new_v4(),
+            created_at: OffsetDateTime::now_utc(),
+            content_digest: "blake3".into(),
+            interchange_digest: "sha256".into(),
+            journal_chain_digest: "blake3".into(),
+            checkpoint_digest: "sha256".into(),
+            coverage_period_days: DEFAULT_COVERAGE_DAYS,
+        };
+        let bytes = serde_json::to_vec_pretty(&descriptor)
+            .map_err(|e| ArchiveError::Internal(e.to_string()))?;
+        crate::canary::plant(&store).await?;
+        store.put_create(&desc_path, Bytes::from(bytes)).await?;
+        let read = JournalRead::default();
+        let mut journal = JournalWriter::after(&read);
+        journal
+            .append(
+                &store,
+                vec![Event::new(
+                    &options.actor,
+                    STORE_INITIALISED,
+                    descriptor.store_id.to_string(),
+                    Outcome::Success,
+                    serde_json::json!({ "location": store.location() }),
+                )],
+            )
+            .await?;
+        let mut a = Archive::load(store, options, Some(lease)).await?;
+        a.descriptor = descriptor;
+        Ok(a)
+    }
+
+    /// Opens an existing store for reading.
+    pub async fn open(store: Store, options: ArchiveOptions) -> Result<Archive> {
+        Archive::load(store, options, None).await
+    }
+
+    /// Opens an existing store for writing; fails fast if another writer holds it.
+    pub async fn open_writer(
+        store: Store,
+        options: ArchiveOptions,
+        purpose: &str,
+    ) -> Result<Archive> {
+        Self::read_descriptor(&store).await?;
+        let lease = WriterLease::acquire(&store, purpose).await?;
+        Archive::load(store, options, Some(lease)).await
+    }
+
+    async fn read_descriptor(store: &Store) -> Result<StoreDescriptor> {
+        let path = Path::from(layout::STORE_DESCRIPTOR);
+        let bytes = store
+            .get_opt(&path)
+            .await?
+            .ok_or_else(|| ArchiveError::NotInitialised {
+                location: store.location().to_string(),
+            })?;
+        #[derive(serde::Deserialize)]
+        struct V {
+            format_version: u32,
+        }
+        let v: V = serde_json::from_slice(&bytes)
+            .map_err(|e| ArchiveError::json(layout::STORE_DESCRIPTOR, e))?;
+        check_format(layout::STORE_DESCRIPTOR, v.format_version)?;
+        serde_json::from_slice(&bytes).map_err(|e| ArchiveError::json(layout::STORE_DESCRIPTOR, e))
+    }
+
+    async fn load(
+        store: Store,
+        options: ArchiveOptions,
+        lease: Option<WriterLease>,
+    ) -> Result<Archive> {
+        let descriptor = Self::read_descriptor(&store).await?;
+        let journal_read = journal::read_all(&store).await?;
+        let mut catalog = Catalog::default();
+        for b in &journal_read.batches {
+            catalog.apply(b);
+        }
+        let writer = match lease {
+            Some(lease) => {
+                if let Some(p) = journal_read.problems.first() {
+                    return Err(ArchiveError::Damaged {
+                        object: p.object.clone(),
+                        detail: format!(
+                            "{}; the journal must be repaired before anything is written (see `kho verify`)",
+                            p.detail
+                        ),
+                    });
+                }
+                Some(Writer {
+                    lease,
+                    journal: JournalWriter::after(&journal_read),
+                })
+            }
+            None => None,
+        };
+        Ok(Archive {
+            store,
+            descriptor,
+            catalog,
+            journal_read,
+            writer,
+            options,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store descriptor.
+    pub fn descriptor(&self) -> &StoreDescriptor {
+        &self.descriptor
+    }
+
+    /// State derived from the journal.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The journal as read at open (plus problems found).
+    pub fn journal(&self) -> &JournalRead {
+        &self.journal_read
+    }
+
+    /// Options.
+    pub fn options(&self) -> &ArchiveOptions {
+        &self.options
+    }
+
+    /// Sequence number of the last journal batch.
+    pub fn journal_head(&self) -> u64 {
+        match &self.writer {
+            Some(w) => w.journal.head(),
+            None => self.journal_read.batches.len() as u64,
+        }
+    }
+
+    fn writer(&mut self) -> Result<&mut Writer> {
+        self.writer
+            .as_mut()
+            .ok_or_else(|| ArchiveError::Internal("archive opened read-only".into()))
+    }
+
+    /// Appends events as one journal batch and applies them to the catalog.
+    pub async fn append_events(&mut self, events: Vec<Event>) -> Result<u64> {
+        let store = self.store.clone();
+        let w = self.writer()?;
+        let seq = w.journal.append(&store, events.clone()).await?;
+        let rb = ReadBatch {
+            batch: journal::Batch {
+                format_version: FORMAT_VERSION,
+                seq,
+                prev: None,
+                events,
+            },
+            blake3: BlobHash::from_bytes([0; 32]),
+            leaf: [0; 32],
+        };
+        self.catalog.apply(&rb);
+        Ok(seq)
+    }
+
+    /// Deposits one record: stores its files, writes manifest v1, commits it in the journal.
+    pub async fn deposit(&mut self, req: DepositRequest) -> Result<DepositReceipt> {
+        self.writer()?;
+        let metadata = normalise_metadata(req.metadata)?;
+        check_deposit_rules(&metadata)?;
+        if req.files.is_empty() {
+            return Err(ArchiveError::InvalidInput(
+                "a deposit needs at least one file".into(),
+            ));
+        }
+        // Open every input before storing anything, so a missing file stores nothing.
+        let mut inputs = Vec::with_capacity(req.files.len());
+        for f in req.files {
+            let stream = match f.source {
+                FileSource::Path(p) => blob::file_chunks(&p)?,
+                FileSource::Bytes(b) => blob::bytes_chunks(b),
+                FileSource::Stream(s) => s,
+            };
+            let filename: String = f.filename.nfc().collect();
+            if filename.is_empty() || filename.chars().any(|c| c.is_control()) {
+                return Err(ArchiveError::InvalidInput(format!(
+                    "file name {filename:?} is empty or has control characters"
+                )));
+            }
+            inputs.push((filename, f.role, stream));
+        }
+        let mut peeked = Vec::with_capacity(inputs.len());
+        for (filename, role, stream) in inputs {
+            let (head, stream) = peek(stream).await?;
+            let media_type = format::identify(&head, &filename);
+            if !self.options.formats.allows(&media_type) {
+                return Err(ArchiveError::Refused(format!(
+                    "{filename}: format {media_type} is not an allowed archival format (rule: allowed formats, DESIGN §5)"
+                )));
+            }
+            peeked.push((filename, role, media_type, stream));
+        }
+        let mut files = Vec::with_capacity(peeked.len());
+        let mut stored: Vec<StoredBlob> = Vec::new();
+        for (filename, role, media_type, stream) in peeked {
+            let b = blob::put(&self.store, stream, self.options.compression).await?;
+            files.push(FileEntry {
+                role,
+                filename,
+                media_type,
+                size: b.size,
+                blake3: b.hash,
+                sha256: b.sha256,
+                encoding: b.encoding,
+                stored_size: b.stored_size,
+            });
+            stored.push(b);
+        }
+        let now = OffsetDateTime::now_utc();
+        let manifest = RecordManifest {
+            format_version: FORMAT_VERSION,
+            record_id: RecordId::new(),
+            version: 1,
+            previous: None,
+            created_at: now,
+            actor: self.options.actor.clone(),
+            received_at: now,
+            metadata,
+            files,
+        };
+        let seq = self
+            .commit_version(&manifest, RECORD_DEPOSITED, &stored)
+            .await?;
+        Ok(DepositReceipt {
+            record_id: manifest.record_id,
+            version: 1,
+            deduplicated: stored.iter().filter(|b| b.deduplicated).count(),
+            files: manifest.files,
+            journal_seq: seq,
+        })
+    }
+
+    /// Writes a manifest version and commits it with a journal event.
+    async fn commit_version(
+        &mut self,
+        manifest: &RecordManifest,
+        kind: &str,
+        stored: &[StoredBlob],
+    ) -> Result<u64> {
+        let bytes = Bytes::from(
+            serde_json::to_vec_pretty(manifest)
+                .map_err(|e| ArchiveError::Internal(e.to_string()))?,
+        );
+        let path = layout::manifest(&manifest.record_id, manifest.version);
+        self.store.put_create(&path, bytes.clone()).await?;
+        let detail = CommitDetail {
+            version: manifest.version,
+            manifest: path.to_string(),
+            manifest_blake3: BlobHash::of(&bytes),
+            files: manifest
+                .files
+                .iter()
+                .map(|f| CommitFile {
+                    blake3: f.blake3,
+                    encoding: f.encoding,
+                    size: f.size,
+                })
+                .collect(),
+        };
+        let mut events = vec![Event::new(
+            &self.options.actor,
+            kind,
+            manifest.record_id.to_string(),
+            Outcome::Success,
+            serde_json::to_value(&detail).map_err(|e| ArchiveError::Internal(e.to_string()))?,
+        )];
+        for b in stored.iter().filter(|b| b.replaced_damaged) {
+            events.push(Event::new(
+                &self.options.actor,
+                BLOB_REPLACED,
+                b.hash.to_hex(),
+                Outcome::Warning,
+                serde_json::json!({ "reason": "existing copy was damaged; moved to quarantine and replaced by an intact upload" }),
+            ));
+        }
+        self.append_events(events).await
+    }
+
+    /// Ids of every committed record.
+    pub fn record_ids(&self) -> impl Iterator<Item = &RecordId> {
+        self.catalog.records.keys()
+    }
+
+    /// Reads a committed manifest version (latest when `version` is `None`), checking
+    /// its bytes against the digest the journal recorded.
+    pub async fn manifest(&self, id: &RecordId, version: Option<u32>) -> Result<RecordManifest> {
+        let entry = self
+            .catalog
+            .records
+            .get(id)
+            .ok_or_else(|| ArchiveError::UnknownRecord(id.to_string()))?;
+        let v = match version {
+            None => entry.versions.last(),
+            Some(n) => entry.versions.iter().find(|v| v.version == n),
+        }
+        .ok_or_else(|| {
+            ArchiveError::UnknownRecord(format!("{id} version {}", version.unwrap_or(0)))
+        })?;
+        let path = layout::manifest(id, v.version);
+        let bytes = self.store.get(&path).await?;
+        if BlobHash::of(&bytes) != v.manifest_blake3 {
+            return Err(ArchiveError::Damaged {
+                object: path.to_string(),
+                detail: format!(
+                    "manifest bytes hash to {} but the journal recorded {}",
+                    BlobHash::of(&bytes),
+                    v.manifest_blake3
+                ),
+            });
+        }
+        let m: RecordManifest =
+            serde_json::from_slice(&bytes).map_err(|e| ArchiveError::json(path.as_ref(), e))?;
+        check_format(path.as_ref(), m.format_version)?;
+        Ok(m)
+    }
+
+    /// Streams the original bytes of file `index` (0-based) of a record's latest version.
+    pub async fn open_file(&self, id: &RecordId, index: usize) -> Result<(FileEntry, ChunkStream)> {
+        let m = self.manifest(id, None).await?;
+        let f = m.files.get(index).cloned().ok_or_else(|| {
+            ArchiveError::InvalidInput(format!(
+                "record {id} has {} file(s); file {} does not exist",
+                m.files.len(),
+                index + 1
+            ))
+        })?;
+        let s = blob::open(&self.store, &f.blake3, f.encoding).await?;
+        Ok((f, s))
+    }
+
+    /// Writes a checkpoint and gives the writer lease up.
+    pub async fn close(mut self) -> Result<()> {
+        if let Some(w) = self.writer.take() {
+            w.journal.checkpoint(&self.store).await?;
+            w.lease.release(&self.store).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the first chunk of a stream and gives back a stream that still yields it.
+async fn peek(mut s: ChunkStream) -> Result<(Bytes, ChunkStream)> {
+    match s.next().await {
+        None => Ok((Bytes::new(), futures::stream::empty().boxed())),
+        Some(Err(e)) => Err(ArchiveError::Io {
+            what: "reading deposit input".into(),
+            source: e,
+        }),
+        Some(Ok(first)) => {
+            let head = first.clone();
+            Ok((
+                head,
+                futures::stream::once(async move { Ok(first) })
+                    .chain(s)
+                    .boxed(),
+            ))
+        }
+    }
+}
+
+/// Stores metadata text as NFC, recursively.
+fn normalise_metadata(v: serde_json::Value) -> Result<serde_json::Value> {
+    use serde_json::Value;
+    fn walk(v: Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(s.nfc().collect()),
+            Value::Array(a) => Value::Array(a.into_iter().map(walk).collect()),
+            Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (k.nfc().collect(), walk(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    match v {
+        Value::Object(_) => Ok(walk(v)),
+        Value::Null => Ok(Value::Object(Default::default())),
+        _ => Err(ArchiveError::InvalidMetadata {
+            problems: vec!["(root): metadata must be a JSON object".into()],
+        }),
+    }
+}
+
+/// Rules every deposit must pass before anything is stored.
+fn check_deposit_rules(metadata: &serde_json::Value) -> Result<()> {
+    crate::rules::check(metadata)
+}
