@@ -128,13 +128,13 @@ pub enum RegisterError {
     #[error("the register is empty: a header row is required")]
     Empty,
     /// Required columns are missing.
-    #[error("the register lacks the columns {}", .missing.join(", "))]
+    #[error("the register lacks the columns {}", .missing.join("; "))]
     MissingColumns {
         /// Vietnamese headers of the missing columns.
         missing: Vec<&'static str>,
     },
     /// Columns that are not part of the register.
-    #[error("the register has unknown columns {}; expected {}", .unknown.join(", "), .expected.join(", "))]
+    #[error("the register has unknown columns {}; expected: {}", .unknown.join("; "), .expected.join("; "))]
     UnknownColumns {
         /// Headers not recognised.
         unknown: Vec<String>,
