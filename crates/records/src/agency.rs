@@ -244,8 +244,7 @@ impl AgencyAliases {
             let date = |column: &str| -> Result<Option<Date>, TableError> {
                 row.opt(column)?
                     .map(|d| {
-                        crate::dates::parse_iso(d)
-                            .map_err(|e| row.error(format!("{column}: {e}")))
+                        crate::dates::parse_iso(d).map_err(|e| row.error(format!("{column}: {e}")))
                     })
                     .transpose()
             };
@@ -266,8 +265,12 @@ impl AgencyAliases {
         let rows = self.by_code.entry(alias.code.0.clone()).or_default();
         for &i in rows.iter() {
             let other = &self.aliases[i];
-            let overlap = other.valid_from.is_none_or(|f| alias.valid_to.is_none_or(|t| f <= t))
-                && alias.valid_from.is_none_or(|f| other.valid_to.is_none_or(|t| f <= t));
+            let overlap = other
+                .valid_from
+                .is_none_or(|f| alias.valid_to.is_none_or(|t| f <= t))
+                && alias
+                    .valid_from
+                    .is_none_or(|f| other.valid_to.is_none_or(|t| f <= t));
             if overlap && other.agency != alias.agency {
                 return Err(AliasTableError::Conflict {
                     code: alias.code.0.clone(),

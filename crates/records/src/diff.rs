@@ -45,8 +45,16 @@ pub fn diff<T: Serialize>(old: &T, new: &T) -> Vec<FieldChange> {
     let mut after = BTreeMap::new();
     // Serialising these types into a JSON value cannot fail (string keys
     // only); a failure would only make the diff coarser.
-    flatten("", serde_json::to_value(old).unwrap_or(Value::Null), &mut before);
-    flatten("", serde_json::to_value(new).unwrap_or(Value::Null), &mut after);
+    flatten(
+        "",
+        serde_json::to_value(old).unwrap_or(Value::Null),
+        &mut before,
+    );
+    flatten(
+        "",
+        serde_json::to_value(new).unwrap_or(Value::Null),
+        &mut after,
+    );
     let mut paths: Vec<&String> = before.keys().chain(after.keys()).collect();
     paths.sort();
     paths.dedup();

@@ -205,7 +205,11 @@ impl DocNumber {
     /// The decree's presentation form, without the word `Số:`
     /// (`5/qđ-ubnd` → `05/qđ-ubnd`: only the number and separators change).
     pub fn presentation(&self) -> String {
-        presentation(self.number.trim_start_matches('0'), self.year, &self.notation)
+        presentation(
+            self.number.trim_start_matches('0'),
+            self.year,
+            &self.notation,
+        )
     }
 }
 

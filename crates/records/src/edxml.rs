@@ -97,7 +97,9 @@ pub enum EdxmlError {
     #[error("the message has a DOCTYPE declaration; edXML messages have none and it is refused")]
     Doctype,
     /// An entity other than the five predefined ones.
-    #[error("unknown entity &{0}; (only &amp; &lt; &gt; &quot; &apos; and character references are allowed)")]
+    #[error(
+        "unknown entity &{0}; (only &amp; &lt; &gt; &quot; &apos; and character references are allowed)"
+    )]
     Entity(String),
     /// The root element is not an edXML envelope.
     #[error("not an edXML message: the root element is <{0}>, expected <edXMLEnvelope>")]
@@ -169,7 +171,9 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
                     seen_root = true;
                 }
                 if stack.len() >= MAX_DEPTH {
-                    return Err(EdxmlError::TooLarge(format!("nesting deeper than {MAX_DEPTH}")));
+                    return Err(EdxmlError::TooLarge(format!(
+                        "nesting deeper than {MAX_DEPTH}"
+                    )));
                 }
                 if name == "Reference" && stack.last().is_some_and(|p| p == "edXMLManifest") {
                     out.attachments.push(AttachmentRef::default());
@@ -183,11 +187,15 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
                 }
             }
             Event::Text(t) => {
-                let decoded = t.xml10_content().map_err(|e| xml_error(reader.buffer_position(), e))?;
+                let decoded = t
+                    .xml10_content()
+                    .map_err(|e| xml_error(reader.buffer_position(), e))?;
                 text.push_str(&decoded);
             }
             Event::CData(c) => {
-                let decoded = c.decode().map_err(|e| xml_error(reader.buffer_position(), e))?;
+                let decoded = c
+                    .decode()
+                    .map_err(|e| xml_error(reader.buffer_position(), e))?;
                 text.push_str(&decoded);
             }
             Event::GeneralRef(r) => {
@@ -197,7 +205,9 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
                 {
                     text.push(ch);
                 } else {
-                    let name = r.decode().map_err(|e| xml_error(reader.buffer_position(), e))?;
+                    let name = r
+                        .decode()
+                        .map_err(|e| xml_error(reader.buffer_position(), e))?;
                     match quick_xml::escape::resolve_predefined_entity(&name) {
                         Some(s) => text.push_str(s),
                         None => return Err(EdxmlError::Entity(name.into_owned())),
@@ -210,7 +220,8 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
                 let value = text.trim().to_owned();
                 if let Some(pos) = path.find("edXMLHeader/") {
                     if !value.is_empty() {
-                        out.leaves.push((path[pos + "edXMLHeader/".len()..].to_owned(), value));
+                        out.leaves
+                            .push((path[pos + "edXMLHeader/".len()..].to_owned(), value));
                     }
                 } else if path.contains("edXMLManifest/Reference/") {
                     if let Some(attachment) = out.attachments.last_mut() {
@@ -254,7 +265,10 @@ const PREFIX: &str = "MessageHeader/";
 /// Reads an envelope's header into record metadata, refusing secret
 /// documents and reporting every problem. The reader is consumed only up to
 /// the end of the envelope.
-pub fn parse_edxml<R: BufRead>(input: R, options: &EdxmlOptions) -> Result<EdxmlMessage, EdxmlError> {
+pub fn parse_edxml<R: BufRead>(
+    input: R,
+    options: &EdxmlOptions,
+) -> Result<EdxmlMessage, EdxmlError> {
     let collected = collect(input)?;
     let mut m = RecordMetadata::new(options.kind);
     let mut problems = Vec::new();
@@ -283,7 +297,10 @@ pub fn parse_edxml<R: BufRead>(input: R, options: &EdxmlOptions) -> Result<Edxml
                     r.agency_code = Some(value);
                 } else {
                     recipients.extend(recipient.take());
-                    recipient = Some(Recipient { agency_code: Some(value), name: None });
+                    recipient = Some(Recipient {
+                        agency_code: Some(value),
+                        name: None,
+                    });
                 }
             }
             "To/OrganName" => {
@@ -291,7 +308,10 @@ pub fn parse_edxml<R: BufRead>(input: R, options: &EdxmlOptions) -> Result<Edxml
                     r.name = Some(value);
                 } else {
                     recipients.extend(recipient.take());
-                    recipient = Some(Recipient { agency_code: None, name: Some(value) });
+                    recipient = Some(Recipient {
+                        agency_code: None,
+                        name: Some(value),
+                    });
                 }
             }
             "Code/CodeNumber" => number.0 = Some(value),

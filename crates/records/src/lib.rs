@@ -12,7 +12,7 @@
 //! - Validation that reports every [`Problem`] at once and a distinct
 //!   [`Refusal`] for secret documents; [`parse_deposit_json`] for the JSON
 //!   entry path.
-//! - [`diff`] for metadata-change events; [`register`] for CSV registers
+//! - [`diff()`] for metadata-change events; [`register`] for CSV registers
 //!   (sổ đăng ký văn bản đi / đến); [`edxml`] for QCVN 102:2016 envelopes;
 //!   [`deposit_schema`] for the JSON Schema of deposit metadata.
 //!
@@ -32,7 +32,9 @@ mod table;
 pub mod validation;
 pub mod vocabulary;
 
-pub use agency::{AgencyAlias, AgencyAliases, AgencyCode, AgencyCodeError, AgencyCodeForm, AgencyId};
+pub use agency::{
+    AgencyAlias, AgencyAliases, AgencyCode, AgencyCodeError, AgencyCodeForm, AgencyId,
+};
 pub use diff::{FieldChange, diff};
 pub use doc_number::{DocNumber, DocNumberError, DocNumberKey};
 pub use dossier::{Dossier, DossierStatus, Fonds, FondsStatus};

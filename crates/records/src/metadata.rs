@@ -96,7 +96,7 @@ impl Signer {
 /// printed recipient list (name only).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Recipient {
-    /// Mã định danh của cơ quan nhận (OrganId); see [`crate::AgencyCode`].
+    /// Mã định danh của cơ quan nhận (OrganId), ≤ 35 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency_code: Option<String>,
     /// Tên cơ quan, tổ chức nhận (OrganName, ≤ 200).
@@ -107,17 +107,16 @@ pub struct Recipient {
 /// Deposit metadata of one record (văn bản).
 ///
 /// Only `kind` is required by the schema; what else is required is checked by
-/// [`RecordMetadata::validate`], which reports every problem at once. Names
-/// not listed here are kept in `extra` (and reported as warnings).
-/// `sent_at` / `received_at` are set by the system ([`SystemFields`]) and are
-/// refused on input.
+/// validation, which reports every problem at once. Names not listed here are
+/// kept as extra fields (and reported as warnings). `sent_at` and
+/// `received_at` are set by the system and are refused on input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "Kho deposit metadata (văn bản)")]
 pub struct RecordMetadata {
     /// Văn bản đi / đến / nội bộ.
     pub kind: RecordKind,
     /// Số, ký hiệu văn bản as written, e.g. `05/2016/QĐ-UBND` (CodeNumber +
-    /// CodeNotation); parsed by [`crate::DocNumber`].
+    /// CodeNotation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc_number: Option<String>,
     /// Tên loại văn bản: code of `doc_types.tsv` (`quyet_dinh`, `cong_van`
@@ -183,7 +182,11 @@ pub struct RecordMetadata {
     #[schemars(with = "Option<String>", extend("format" = "date"))]
     pub due_on: Option<Date>,
     /// Ghi chú (Description, ≤ 500).
-    #[serde(default, skip_serializing_if = "Option::is_none", alias = "description")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "description"
+    )]
     pub note: Option<String>,
     /// Số đến (ArrivalNumber, Number 10; incoming only).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -258,7 +258,8 @@ fn row_metadata(
             .ok()
     };
     m.arrival_number = number("so_den", "arrival_number");
-    m.copies_issued = number("so_luong_ban", "copies_issued").map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    m.copies_issued =
+        number("so_luong_ban", "copies_issued").map(|n| u32::try_from(n).unwrap_or(u32::MAX));
     m.doc_number = cell("so_ky_hieu");
     m.doc_type = cell("ten_loai");
     m.summary = cell("trich_yeu");

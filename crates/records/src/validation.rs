@@ -68,7 +68,11 @@ pub struct Problems(pub Vec<Problem>);
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(f, "{n} problem{} in the metadata", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{n} problem{} in the metadata",
+            if n == 1 { "" } else { "s" }
+        )?;
         for problem in &self.0 {
             write!(f, "\n  {problem}")?;
         }
@@ -253,7 +257,10 @@ impl RecordMetadata {
             }
         }
 
-        let doc_type = self.doc_type.as_deref().map(|t| (t, DocTypes::builtin().lookup(t)));
+        let doc_type = self
+            .doc_type
+            .as_deref()
+            .map(|t| (t, DocTypes::builtin().lookup(t)));
         if let Some((text, None)) = doc_type {
             p.push(Problem::record(
                 "doc_type",
@@ -295,29 +302,59 @@ impl RecordMetadata {
             }
         }
 
-        check_not_future(&mut p, "issued_on", label("issued_on"), self.issued_on, today);
-        check_not_future(&mut p, "arrival_date", label("arrival_date"), self.arrival_date, today);
+        check_not_future(
+            &mut p,
+            "issued_on",
+            label("issued_on"),
+            self.issued_on,
+            today,
+        );
+        check_not_future(
+            &mut p,
+            "arrival_date",
+            label("arrival_date"),
+            self.arrival_date,
+            today,
+        );
         if let Some(issued) = self.issued_on {
             for (path, date) in [("arrival_date", self.arrival_date), ("due_on", self.due_on)] {
                 if date.is_some_and(|d| d < issued) {
                     p.push(Problem::record(
                         path,
                         "not_before_issued_on",
-                        format!("is before the issue date {}", crate::dates::format_iso(issued)),
+                        format!(
+                            "is before the issue date {}",
+                            crate::dates::format_iso(issued)
+                        ),
                     ));
                 }
             }
         }
 
-        check_vocabulary(&mut p, "urgency", self.urgency.as_deref(), VocabularyName::Urgency);
-        check_vocabulary(&mut p, "secrecy", self.secrecy.as_deref(), VocabularyName::Secrecy);
+        check_vocabulary(
+            &mut p,
+            "urgency",
+            self.urgency.as_deref(),
+            VocabularyName::Urgency,
+        );
+        check_vocabulary(
+            &mut p,
+            "secrecy",
+            self.secrecy.as_deref(),
+            VocabularyName::Secrecy,
+        );
         check_vocabulary(
             &mut p,
             "circulation",
             self.circulation.as_deref(),
             VocabularyName::Circulation,
         );
-        check_vocabulary(&mut p, "language", self.language.as_deref(), VocabularyName::Language);
+        check_vocabulary(
+            &mut p,
+            "language",
+            self.language.as_deref(),
+            VocabularyName::Language,
+        );
 
         for (path, value, max) in [
             ("place", &self.place, 50),
@@ -330,8 +367,20 @@ impl RecordMetadata {
             check_len(&mut p, path, label(path), value.as_deref(), max);
         }
         if let Some(signer) = &self.signer {
-            check_len(&mut p, "signer.full_name", label("signer.full_name"), signer.full_name.as_deref(), 50);
-            check_len(&mut p, "signer.position", label("signer.position"), signer.position.as_deref(), 100);
+            check_len(
+                &mut p,
+                "signer.full_name",
+                label("signer.full_name"),
+                signer.full_name.as_deref(),
+                50,
+            );
+            check_len(
+                &mut p,
+                "signer.position",
+                label("signer.position"),
+                signer.position.as_deref(),
+                100,
+            );
             check_len(
                 &mut p,
                 "signer.on_behalf_of",
@@ -371,15 +420,37 @@ impl RecordMetadata {
             );
         }
 
-        check_max(&mut p, "page_count", self.page_count.map(u64::from), 999, "PageAmount, Number 3");
-        check_max(&mut p, "copies_issued", self.copies_issued.map(u64::from), 999, "IssuedAmount, Number 3");
-        check_max(&mut p, "arrival_number", self.arrival_number, 9_999_999_999, "ArrivalNumber, Number 10");
+        check_max(
+            &mut p,
+            "page_count",
+            self.page_count.map(u64::from),
+            999,
+            "PageAmount, Number 3",
+        );
+        check_max(
+            &mut p,
+            "copies_issued",
+            self.copies_issued.map(u64::from),
+            999,
+            "IssuedAmount, Number 3",
+        );
+        check_max(
+            &mut p,
+            "arrival_number",
+            self.arrival_number,
+            9_999_999_999,
+            "ArrivalNumber, Number 10",
+        );
         for (path, value) in [
             ("page_count", self.page_count.map(u64::from)),
             ("arrival_number", self.arrival_number),
         ] {
             if value == Some(0) {
-                p.push(Problem::record(path, "at_least_one", "is 0, it starts at 1"));
+                p.push(Problem::record(
+                    path,
+                    "at_least_one",
+                    "is 0, it starts at 1",
+                ));
             }
         }
 
@@ -393,7 +464,10 @@ impl RecordMetadata {
                     p.push(Problem::record(
                         path,
                         "incoming_only",
-                        format!("is only for incoming documents (văn bản đến), this one is {}", self.kind.label_vi()),
+                        format!(
+                            "is only for incoming documents (văn bản đến), this one is {}",
+                            self.kind.label_vi()
+                        ),
                     ));
                 }
             }
@@ -432,7 +506,11 @@ impl RecordMetadata {
                 ));
             }
         }
-        if let Some(number) = self.doc_number.as_deref().and_then(|n| DocNumber::parse(n).ok()) {
+        if let Some(number) = self
+            .doc_number
+            .as_deref()
+            .and_then(|n| DocNumber::parse(n).ok())
+        {
             if !number.is_conforming() {
                 w.push(Problem::record(
                     "doc_number",
@@ -442,10 +520,12 @@ impl RecordMetadata {
             }
         }
         let codes = std::iter::once(("issuer_code".to_owned(), self.issuer_code.as_deref())).chain(
-            self.recipients
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (format!("recipients[{i}].agency_code"), r.agency_code.as_deref())),
+            self.recipients.iter().enumerate().map(|(i, r)| {
+                (
+                    format!("recipients[{i}].agency_code"),
+                    r.agency_code.as_deref(),
+                )
+            }),
         );
         for (path, code) in codes {
             if let Some(Ok(code)) = code.map(AgencyCode::parse) {
@@ -453,7 +533,9 @@ impl RecordMetadata {
                     w.push(Problem::record(
                         path,
                         "agency_code_form",
-                        format!("{code} is neither in the QĐ 20/2020 nor in the QCVN 102:2016 form"),
+                        format!(
+                            "{code} is neither in the QĐ 20/2020 nor in the QCVN 102:2016 form"
+                        ),
                     ));
                 }
             }

@@ -26,10 +26,26 @@ fn every_reference_example_parses_as_expected() {
                 n.unit_abbr().unwrap_or_default().to_owned(),
                 n.key().to_string(),
             ],
-            Err(_) => vec!["no".to_owned(), "no".to_owned(), String::new(), String::new(), String::new(), String::new(), String::new(), String::new()],
+            Err(_) => vec![
+                "no".to_owned(),
+                "no".to_owned(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
         };
         let expected: Vec<String> = [
-            "valid", "conforming", "number", "year", "type_abbr", "issuer_abbr", "unit_abbr", "key",
+            "valid",
+            "conforming",
+            "number",
+            "year",
+            "type_abbr",
+            "issuer_abbr",
+            "unit_abbr",
+            "key",
         ]
         .iter()
         .map(|c| row[*c].clone())
@@ -41,11 +57,18 @@ fn every_reference_example_parses_as_expected() {
             // The note ends with the reason the rules give.
             let reason = row["note"].rsplit("; ").next().unwrap_or_default();
             if e.to_string() != reason {
-                failures.push(format!("{input:?}: error {e:?} ({e}), note says {reason:?}"));
+                failures.push(format!(
+                    "{input:?}: error {e:?} ({e}), note says {reason:?}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -56,7 +79,9 @@ fn key_agrees_with_the_text_pipeline_key() {
         let ours = DocNumber::parse(&input).ok().map(|n| n.key().to_string());
         let theirs = vietnamese::doc_number_key(&input);
         if ours != theirs {
-            failures.push(format!("{input:?}: records {ours:?}, vietnamese {theirs:?}"));
+            failures.push(format!(
+                "{input:?}: records {ours:?}, vietnamese {theirs:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -72,7 +97,10 @@ fn lower_case_type_is_reported_in_table_spelling() {
 #[test]
 fn notation_longer_than_thirty_characters_is_refused() {
     let long = format!("12/QĐ-{}", "A".repeat(30));
-    assert_eq!(DocNumber::parse(&long), Err(DocNumberError::NotationTooLong));
+    assert_eq!(
+        DocNumber::parse(&long),
+        Err(DocNumberError::NotationTooLong)
+    );
 }
 
 fn doc_number() -> impl Strategy<Value = (u64, usize, Option<u16>, Vec<String>)> {
@@ -93,7 +121,14 @@ fn doc_number() -> impl Strategy<Value = (u64, usize, Option<u16>, Vec<String>)>
     )
 }
 
-fn render(number: u64, zeros: usize, year: Option<u16>, groups: &[String], slash: &str, dash: &str) -> String {
+fn render(
+    number: u64,
+    zeros: usize,
+    year: Option<u16>,
+    groups: &[String],
+    slash: &str,
+    dash: &str,
+) -> String {
     let mut s = format!("{}{number}", "0".repeat(zeros));
     if let Some(y) = year {
         s.push_str(&format!("{slash}{y}"));

@@ -5,7 +5,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use records::edxml::{EdxmlError, EdxmlOptions, PriorityMeaning, parse_edxml};
-use records::register::{RegisterError, RegisterKind, RegisterOptions, export_register, import_register};
+use records::register::{
+    RegisterError, RegisterKind, RegisterOptions, export_register, import_register,
+};
 use records::{DepositError, RecordKind, Refusal, SecretLevel};
 
 const SAMPLE: &str = include_str!("../data/edxml_sample.xml");
@@ -45,7 +47,14 @@ fn outgoing_register_round_trips_to_identical_rows() {
     let exported = export_register(RegisterKind::Outgoing, &records).expect("exports");
     assert_eq!(rows(&exported), rows(OUTGOING));
     let headers = exported.lines().next().unwrap_or_default().to_owned();
-    assert_eq!(headers, OUTGOING.lines().next().unwrap_or_default().trim_start_matches('\u{feff}'));
+    assert_eq!(
+        headers,
+        OUTGOING
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches('\u{feff}')
+    );
 }
 
 #[test]
@@ -71,7 +80,9 @@ fn register_with_secret_rows_is_refused_whole_with_every_level_named() {
 03/QĐ-UBND,01/03/2016,Ba,Tối mật
 04/QĐ-UBND,01/03/2016,Bốn,tuyệt mật
 ";
-    let Err(RegisterError::Rows(failures)) = import_register(RegisterKind::Outgoing, text, &options()) else {
+    let Err(RegisterError::Rows(failures)) =
+        import_register(RegisterKind::Outgoing, text, &options())
+    else {
         panic!("expected failing rows");
     };
     let found: Vec<(u64, SecretLevel)> = failures
@@ -83,7 +94,11 @@ fn register_with_secret_rows_is_refused_whole_with_every_level_named() {
         .collect();
     assert_eq!(
         found,
-        [(2, SecretLevel::Mat), (4, SecretLevel::ToiMat), (5, SecretLevel::TuyetMat)]
+        [
+            (2, SecretLevel::Mat),
+            (4, SecretLevel::ToiMat),
+            (5, SecretLevel::TuyetMat)
+        ]
     );
 }
 
@@ -94,14 +109,22 @@ fn register_rows_with_problems_are_all_listed_and_nothing_imported() {
 02/QĐ-UBND,01/03/2016,Hai
 12a/QĐ-UBND,01/03/2016,
 ";
-    let Err(RegisterError::Rows(failures)) = import_register(RegisterKind::Outgoing, text, &options()) else {
+    let Err(RegisterError::Rows(failures)) =
+        import_register(RegisterKind::Outgoing, text, &options())
+    else {
         panic!("expected failing rows");
     };
     let lines: Vec<u64> = failures.iter().map(|f| f.line).collect();
     assert_eq!(lines, [2, 4]);
     let message = RegisterError::Rows(failures).to_string();
-    assert!(message.contains("line 2") && message.contains("day 30 does not exist"), "{message}");
-    assert!(message.contains("line 4") && message.contains("trích yếu nội dung is missing"), "{message}");
+    assert!(
+        message.contains("line 2") && message.contains("day 30 does not exist"),
+        "{message}"
+    );
+    assert!(
+        message.contains("line 4") && message.contains("trích yếu nội dung is missing"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -112,14 +135,21 @@ fn register_with_wrong_columns_is_a_specific_error() {
         Err(RegisterError::UnknownColumns { .. })
     ));
     let missing = "\"Số, ký hiệu văn bản\",Trích yếu nội dung\n";
-    let error = import_register(RegisterKind::Outgoing, missing, &options()).unwrap_err();
-    assert_eq!(error.to_string(), "the register lacks the columns Ngày, tháng văn bản");
+    let error =
+        import_register(RegisterKind::Outgoing, missing, &options()).expect_err("must fail");
+    assert_eq!(
+        error.to_string(),
+        "the register lacks the columns Ngày, tháng văn bản"
+    );
     let ragged = "\"Số, ký hiệu văn bản\",\"Ngày, tháng văn bản\",Trích yếu nội dung\n01/QĐ-UBND,01/03/2016\n";
     assert!(matches!(
         import_register(RegisterKind::Outgoing, ragged, &options()),
         Err(RegisterError::Csv(_))
     ));
-    assert!(matches!(import_register(RegisterKind::Outgoing, "", &options()), Err(RegisterError::Empty | RegisterError::MissingColumns { .. })));
+    assert!(matches!(
+        import_register(RegisterKind::Outgoing, "", &options()),
+        Err(RegisterError::Empty | RegisterError::MissingColumns { .. })
+    ));
 }
 
 fn edxml_options() -> EdxmlOptions {
@@ -148,17 +178,34 @@ fn edxml_sample_maps_to_record_metadata() {
     assert_eq!(signer.position.as_deref(), Some("Chủ tịch"));
     assert_eq!(signer.full_name.as_deref(), Some("Nguyễn Văn A"));
     assert_eq!(m.recipients.len(), 1);
-    assert_eq!(m.recipients[0].agency_code.as_deref(), Some("000.00.01.H40"));
+    assert_eq!(
+        m.recipients[0].agency_code.as_deref(),
+        Some("000.00.01.H40")
+    );
     assert_eq!(m.urgency, None);
     assert_eq!(m.secrecy, None);
     let edxml = &m.extra["edxml"];
     assert_eq!(edxml["MessageHeader/OtherInfo/Priority"], "0");
     assert_eq!(edxml["MessageHeader/OtherInfo/TyperNotation"], "VT");
-    assert_eq!(edxml["MessageHeader/ToPlaces/Place"].as_array().map(Vec::len), Some(2));
-    assert_eq!(edxml["TraceHeaderList/Bussiness/BussinessDocReason"], "Văn bản mới");
+    assert_eq!(
+        edxml["MessageHeader/ToPlaces/Place"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        edxml["TraceHeaderList/Bussiness/BussinessDocReason"],
+        "Văn bản mới"
+    );
     assert_eq!(message.attachments.len(), 1);
-    assert_eq!(message.attachments[0].name.as_deref(), Some("05_2016_QD-UBND.pdf"));
-    assert_eq!(message.attachments[0].content_type.as_deref(), Some("application/pdf"));
+    assert_eq!(
+        message.attachments[0].name.as_deref(),
+        Some("05_2016_QD-UBND.pdf")
+    );
+    assert_eq!(
+        message.attachments[0].content_type.as_deref(),
+        Some("application/pdf")
+    );
 }
 
 #[test]
@@ -171,11 +218,17 @@ fn edxml_secret_priority_is_refused_at_every_level() {
         let mut options = edxml_options();
         options.priority.insert(
             code.to_owned(),
-            PriorityMeaning { urgency: None, secrecy: Some(secrecy.to_owned()) },
+            PriorityMeaning {
+                urgency: None,
+                secrecy: Some(secrecy.to_owned()),
+            },
         );
         let xml = SAMPLE.replace("<edXML:Priority>0<", &format!("<edXML:Priority>{code}<"));
         match parse_edxml(xml.as_bytes(), &options) {
-            Err(EdxmlError::Deposit(DepositError::Refused(Refusal::Secret { level: found, .. }))) => {
+            Err(EdxmlError::Deposit(DepositError::Refused(Refusal::Secret {
+                level: found,
+                ..
+            }))) => {
                 assert_eq!(found, level);
             }
             other => panic!("{code}: expected a refusal, got {other:?}"),
@@ -186,7 +239,13 @@ fn edxml_secret_priority_is_refused_at_every_level() {
 #[test]
 fn edxml_urgency_comes_only_from_the_configured_priority_table() {
     let mut options = edxml_options();
-    options.priority.insert("0".into(), PriorityMeaning { urgency: Some("thuong".into()), secrecy: Some("none".into()) });
+    options.priority.insert(
+        "0".into(),
+        PriorityMeaning {
+            urgency: Some("thuong".into()),
+            secrecy: Some("none".into()),
+        },
+    );
     let message = parse_edxml(SAMPLE.as_bytes(), &options).expect("reads");
     assert_eq!(message.metadata.urgency.as_deref(), Some("thuong"));
     assert_eq!(message.metadata.secrecy.as_deref(), Some("none"));
@@ -197,16 +256,25 @@ fn edxml_with_a_doctype_is_refused_so_no_entity_expands() {
     let bomb = r#"<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]>
 <edXMLEnvelope><edXMLHeader><MessageHeader><Subject>&lol2;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope>"#;
-    assert!(matches!(parse_edxml(bomb.as_bytes(), &edxml_options()), Err(EdxmlError::Doctype)));
+    assert!(matches!(
+        parse_edxml(bomb.as_bytes(), &edxml_options()),
+        Err(EdxmlError::Doctype)
+    ));
     let undeclared = "<edXMLEnvelope><edXMLHeader><MessageHeader><Subject>&lol;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope>";
-    assert!(matches!(parse_edxml(undeclared.as_bytes(), &edxml_options()), Err(EdxmlError::Entity(_))));
+    assert!(matches!(
+        parse_edxml(undeclared.as_bytes(), &edxml_options()),
+        Err(EdxmlError::Entity(_))
+    ));
 }
 
 #[test]
 fn truncated_or_non_edxml_input_is_a_specific_error() {
     let half = &SAMPLE[..SAMPLE.len() / 2];
-    let error = parse_edxml(half.as_bytes(), &edxml_options()).unwrap_err();
-    assert!(matches!(error, EdxmlError::Truncated(_) | EdxmlError::Xml { .. }), "{error:?}");
+    let error = parse_edxml(half.as_bytes(), &edxml_options()).expect_err("must fail");
+    assert!(
+        matches!(error, EdxmlError::Truncated(_) | EdxmlError::Xml { .. }),
+        "{error:?}"
+    );
     assert!(matches!(
         parse_edxml("<html><body/></html>".as_bytes(), &edxml_options()),
         Err(EdxmlError::NotEdxml(name)) if name == "html"
@@ -216,7 +284,10 @@ fn truncated_or_non_edxml_input_is_a_specific_error() {
         Err(EdxmlError::NotEdxml(_) | EdxmlError::Xml { .. })
     ));
     assert!(matches!(
-        parse_edxml("<edXMLEnvelope><a></b></edXMLEnvelope>".as_bytes(), &edxml_options()),
+        parse_edxml(
+            "<edXMLEnvelope><a></b></edXMLEnvelope>".as_bytes(),
+            &edxml_options()
+        ),
         Err(EdxmlError::Xml { .. })
     ));
 }
@@ -226,9 +297,15 @@ fn edxml_attachments_after_the_envelope_are_not_read() {
     // A huge attachment after the envelope is never buffered.
     let body = "A".repeat(20 * 1024 * 1024);
     let wrapped = SAMPLE
-        .replacen("<edXML:edXMLEnvelope", "<edXML xmlns:edXML=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\"><edXML:edXMLEnvelope", 1)
+        .replacen(
+            "<edXML:edXMLEnvelope",
+            "<edXML xmlns:edXML=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\"><edXML:edXMLEnvelope",
+            1,
+        )
         .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "")
-        + &format!("<edXML:AttachmentEncoded><edXML:Attachment>{body}</edXML:Attachment></edXML:AttachmentEncoded></edXML>");
+        + &format!(
+            "<edXML:AttachmentEncoded><edXML:Attachment>{body}</edXML:Attachment></edXML:AttachmentEncoded></edXML>"
+        );
     let message = parse_edxml(wrapped.as_bytes(), &edxml_options()).expect("reads the header only");
     assert_eq!(message.metadata.page_count, Some(3));
 }
@@ -237,8 +314,14 @@ fn edxml_attachments_after_the_envelope_are_not_read() {
 fn oversized_header_text_is_refused() {
     let big = "x".repeat(records::edxml::MAX_TEXT_BYTES + 1);
     let xml = SAMPLE.replace("<edXML:Subject>", &format!("<edXML:Subject>{big}"));
-    assert!(matches!(parse_edxml(xml.as_bytes(), &edxml_options()), Err(EdxmlError::TooLarge(_))));
+    assert!(matches!(
+        parse_edxml(xml.as_bytes(), &edxml_options()),
+        Err(EdxmlError::TooLarge(_))
+    ));
     let huge = "y".repeat(records::edxml::MAX_ENVELOPE_BYTES as usize + 10);
     let xml = SAMPLE.replace("<edXML:Subject>", &format!("<edXML:Subject>{huge}"));
-    assert!(matches!(parse_edxml(xml.as_bytes(), &edxml_options()), Err(EdxmlError::TooLarge(_))));
+    assert!(matches!(
+        parse_edxml(xml.as_bytes(), &edxml_options()),
+        Err(EdxmlError::TooLarge(_))
+    ));
 }

@@ -15,7 +15,12 @@ fn embedded_tables_have_no_unreadable_rows() {
 
 #[test]
 fn there_are_29_administrative_types_3_copy_types_and_6_legal_normative_types() {
-    let count = |kind| DocTypes::builtin().entries().filter(|e| e.kind == kind).count();
+    let count = |kind| {
+        DocTypes::builtin()
+            .entries()
+            .filter(|e| e.kind == kind)
+            .count()
+    };
     assert_eq!(count(DocTypeKind::Administrative), 29);
     assert_eq!(count(DocTypeKind::Copy), 3);
     assert_eq!(count(DocTypeKind::LegalNormative), 6);
@@ -36,7 +41,11 @@ fn every_vocabulary_of_the_table_is_known_and_codes_are_unique() {
 
 #[test]
 fn record_kinds_match_the_vocabulary() {
-    for kind in [RecordKind::Outgoing, RecordKind::Incoming, RecordKind::Internal] {
+    for kind in [
+        RecordKind::Outgoing,
+        RecordKind::Incoming,
+        RecordKind::Internal,
+    ] {
         assert!(
             Vocabularies::builtin()
                 .by_code(VocabularyName::RecordKind, kind.vocabulary_code())
@@ -74,7 +83,10 @@ fn doc_type_names_abbreviations_and_codes_are_recognised() {
 fn every_field_of_the_schema_has_a_vietnamese_label() {
     let schema = records::deposit_schema();
     let mut missing = Vec::new();
-    let properties = schema["properties"].as_object().cloned().unwrap_or_default();
+    let properties = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     assert!(properties.len() > 20);
     for name in properties.keys() {
         if RecordMetadata::label_vi(name).is_none() {
@@ -82,8 +94,15 @@ fn every_field_of_the_schema_has_a_vietnamese_label() {
         }
     }
     for sub in ["Signer", "Recipient"] {
-        let prefix = if sub == "Signer" { "signer" } else { "recipients" };
-        let props = schema["$defs"][sub]["properties"].as_object().cloned().unwrap_or_default();
+        let prefix = if sub == "Signer" {
+            "signer"
+        } else {
+            "recipients"
+        };
+        let props = schema["$defs"][sub]["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         assert!(!props.is_empty(), "{sub} not in $defs");
         for name in props.keys() {
             if RecordMetadata::label_vi(&format!("{prefix}.{name}")).is_none() {
@@ -92,7 +111,10 @@ fn every_field_of_the_schema_has_a_vietnamese_label() {
         }
     }
     assert!(missing.is_empty(), "no label for {missing:?}");
-    assert_eq!(RecordMetadata::label_vi("recipients[3].name"), Some("tên cơ quan, tổ chức nhận"));
+    assert_eq!(
+        RecordMetadata::label_vi("recipients[3].name"),
+        Some("tên cơ quan, tổ chức nhận")
+    );
 }
 
 fn valid() -> RecordMetadata {
@@ -121,7 +143,9 @@ fn issue_date_in_the_future_is_reported_with_path_rule_and_label() {
     assert_eq!(problems[0].rule, "not_in_future");
     assert_eq!(problems[0].label_vi, "ngày ban hành");
     assert!(
-        problems[0].to_string().starts_with("issued_on: ngày ban hành is in the future"),
+        problems[0]
+            .to_string()
+            .starts_with("issued_on: ngày ban hành is in the future"),
         "{}",
         problems[0]
     );
@@ -137,7 +161,8 @@ fn every_problem_is_reported_at_once() {
     m.issuer_code = Some("H49.64.33.01.02.03.04.05.06.07.08.09".into());
     m.page_count = Some(1000);
     m.arrival_number = Some(3);
-    m.extra.insert("sent_at".into(), serde_json::json!("2026-01-01T00:00:00Z"));
+    m.extra
+        .insert("sent_at".into(), serde_json::json!("2026-01-01T00:00:00Z"));
     let rules: Vec<(String, &str)> = m
         .validate(common::today())
         .into_iter()
@@ -200,9 +225,12 @@ fn secret_documents_are_refused_at_every_level_in_json() {
 fn refusal_names_the_rule() {
     let mut m = valid();
     m.secrecy = Some("mat".into());
-    let error = m.check(common::today()).unwrap_err();
+    let error = m.check(common::today()).expect_err("must fail");
     let text = error.to_string();
-    assert!(text.contains("secret_documents_refused") && text.contains("Mật"), "{text}");
+    assert!(
+        text.contains("secret_documents_refused") && text.contains("Mật"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -221,19 +249,36 @@ fn json_reports_every_malformed_field_and_invalid_date() {
     let Err(DepositError::Invalid(problems)) = parse_deposit_json(json, common::today()) else {
         panic!("expected problems");
     };
-    let rules: Vec<(&str, &str)> = problems.0.iter().map(|p| (p.path.as_str(), p.rule)).collect();
+    let rules: Vec<(&str, &str)> = problems
+        .0
+        .iter()
+        .map(|p| (p.path.as_str(), p.rule))
+        .collect();
     assert!(rules.contains(&("issued_on", "type")), "{rules:?}");
     assert!(rules.contains(&("page_count", "type")), "{rules:?}");
-    assert!(rules.contains(&("arrival_date", "incoming_only")), "{rules:?}");
-    assert!(rules.contains(&("received_at", "set_by_system")), "{rules:?}");
+    assert!(
+        rules.contains(&("arrival_date", "incoming_only")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&("received_at", "set_by_system")),
+        "{rules:?}"
+    );
     assert_eq!(rules.len(), 4, "{problems}");
-    let issued = problems.0.iter().find(|p| p.path == "issued_on").map(|p| p.to_string());
+    let issued = problems
+        .0
+        .iter()
+        .find(|p| p.path == "issued_on")
+        .map(|p| p.to_string());
     assert!(issued.is_some_and(|t| t.contains("day 30 does not exist in February 2016")));
 }
 
 #[test]
 fn malformed_json_and_non_objects_are_specific_errors() {
-    assert!(matches!(parse_deposit_json("{", common::today()), Err(DepositError::Json(_))));
+    assert!(matches!(
+        parse_deposit_json("{", common::today()),
+        Err(DepositError::Json(_))
+    ));
     assert!(matches!(
         parse_deposit_json("[]", common::today()),
         Err(DepositError::NotAnObject { found: "an array" })
@@ -250,7 +295,11 @@ fn unknown_fields_are_kept_and_warned_about() {
     let m = parse_deposit_json(json, common::today()).expect("valid");
     assert_eq!(m.extra.get("so_cong_van"), Some(&serde_json::json!(5)));
     let warnings = m.warnings();
-    assert!(warnings.iter().any(|w| w.path == "so_cong_van" && w.rule == "unknown_field"));
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.path == "so_cong_van" && w.rule == "unknown_field")
+    );
     let back = serde_json::to_value(&m).expect("serialises");
     assert_eq!(back["so_cong_van"], 5);
 }
@@ -266,7 +315,12 @@ fn normalized_text_is_nfc_trimmed_and_coded() {
     let n = m.normalized();
     let summary = n.summary.clone().unwrap_or_default();
     assert!(!summary.starts_with(' ') && !summary.ends_with(' '));
-    assert!(summary.chars().all(|c| !('\u{300}'..='\u{36f}').contains(&c)), "{summary:?} is not NFC");
+    assert!(
+        summary
+            .chars()
+            .all(|c| !('\u{300}'..='\u{36f}').contains(&c)),
+        "{summary:?} is not NFC"
+    );
     assert_eq!(n.urgency.as_deref(), Some("thuong_khan"));
     assert_eq!(n.doc_type.as_deref(), Some("quyet_dinh"));
     assert_eq!(n.note, None);
@@ -277,8 +331,14 @@ fn normalized_text_is_nfc_trimmed_and_coded() {
 #[test]
 fn competence_lines_split_into_mark_and_body() {
     let split = records::Signer::split_competence;
-    assert_eq!(split("TM. ỦY BAN NHÂN DÂN"), (Some("tm".into()), Some("ỦY BAN NHÂN DÂN".into())));
-    assert_eq!(split("KT. CHỦ TỊCH"), (Some("kt".into()), Some("CHỦ TỊCH".into())));
+    assert_eq!(
+        split("TM. ỦY BAN NHÂN DÂN"),
+        (Some("tm".into()), Some("ỦY BAN NHÂN DÂN".into()))
+    );
+    assert_eq!(
+        split("KT. CHỦ TỊCH"),
+        (Some("kt".into()), Some("CHỦ TỊCH".into()))
+    );
     assert_eq!(split("Trực tiếp"), (Some("none".into()), None));
     assert_eq!(split("Giám đốc"), (None, Some("Giám đốc".into())));
 }
@@ -313,12 +373,19 @@ fn closing_a_dossier_records_the_year_work_ended() {
     let mut wrong = closed.clone();
     wrong.year_work_ended = Some(2024);
     wrong.start_date = Some(date!(2026 - 01 - 01));
-    let rules: Vec<&str> = wrong.validate(common::today()).iter().map(|p| p.rule).collect();
+    let rules: Vec<&str> = wrong
+        .validate(common::today())
+        .iter()
+        .map(|p| p.rule)
+        .collect();
     assert_eq!(rules, ["not_before_start_date", "matches_end_date"]);
     let mut open_with_year = dossier.clone();
     open_with_year.year_work_ended = Some(2025);
     let problems = open_with_year.validate(common::today());
-    assert_eq!(problems[0].to_string(), "year_work_ended: năm kết thúc công việc is set on an open dossier: it is set when the dossier is closed");
+    assert_eq!(
+        problems[0].to_string(),
+        "year_work_ended: năm kết thúc công việc is set on an open dossier: it is set when the dossier is closed"
+    );
 }
 
 #[test]
@@ -331,9 +398,15 @@ fn sample_documents_parse_and_validate() {
             .unwrap_or_else(|e| panic!("{}: {e}", entry["file"]));
         assert_eq!(m.kind, RecordKind::Outgoing);
         assert_eq!(m.doc_type.as_deref(), Some("quyet_dinh"));
-        assert!(m.extra.contains_key("file"), "file name kept as an extra field");
+        assert!(
+            m.extra.contains_key("file"),
+            "file name kept as an extra field"
+        );
         let file = entry["file"].as_str().unwrap_or_default();
-        let path = format!("{}/../../examples/documents/{file}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../examples/documents/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         assert!(std::path::Path::new(&path).exists(), "{path}");
     }
 }
