@@ -2,6 +2,7 @@
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252, WINDOWS_1258};
 
+use crate::legacy::has_plausible_case;
 use crate::search_form::words;
 use crate::syllable::is_syllable;
 
@@ -64,11 +65,18 @@ fn is_mostly_utf8(bytes: &[u8]) -> bool {
     multibyte > invalid
 }
 
-/// Vietnamese words with a non-ASCII letter, minus other non-ASCII words.
+/// Vietnamese words with a non-ASCII letter, minus other non-ASCII words
+/// (`ChƯnh`, with a capital inside, is not Vietnamese).
 fn vietnamese_score(text: &str) -> isize {
     words(text)
         .filter(|w| !w.is_ascii())
-        .map(|w| if is_syllable(w) { 1 } else { -1 })
+        .map(|w| {
+            if is_syllable(w) && has_plausible_case(w) {
+                1
+            } else {
+                -1
+            }
+        })
         .sum()
 }
 

@@ -9,13 +9,16 @@
 //! Vietnamese afterwards, and the table changes at least two distinct
 //! tokens or every checked token was wrong. When two tables qualify the run
 //! is left alone. This is the detector of the shared normalisation cases,
-//! with one addition: a decoded token whose upper-case non-ASCII letter
-//! follows a lower-case letter (`mÂ` from `m²`) does not count as
-//! Vietnamese, which keeps units and symbols next to real text intact.
+//! with two additions that keep units and symbols intact: a decoded token
+//! whose upper-case non-ASCII letter follows a lower-case letter (`mƠ`)
+//! does not count as Vietnamese, and "every checked token was wrong" only
+//! counts when one of them holds a non-ASCII letter other than `µ` (so a
+//! lone `m²` is not VISCII `mỗ`, nor `µm` `ộm`).
 
 use std::borrow::Cow;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 use crate::letter::{Tone, vowel_id, with_tone};
 use crate::syllable::is_syllable;
@@ -342,7 +345,7 @@ fn is_valid_token(token: &str) -> bool {
 }
 
 /// Rejects `mÂ`: an upper-case non-ASCII letter after a lower-case letter.
-fn has_plausible_case(token: &str) -> bool {
+pub(crate) fn has_plausible_case(token: &str) -> bool {
     let mut seen_lower = false;
     for c in token.chars() {
         if c.is_lowercase() {
@@ -352,6 +355,17 @@ fn has_plausible_case(token: &str) -> bool {
         }
     }
     true
+}
+
+/// Whether a token holds a non-ASCII letter other than the micro sign.
+/// Symbols next to ASCII letters are mostly units (`m²`, `25°C`, `µm`),
+/// which VISCII would read as syllables (`mỗ`, `ộm`): when a single token
+/// is all the evidence for a table, it must hold such a letter (`œY` is
+/// VISCII `ỦY`).
+fn has_legacy_letter(token: &str) -> bool {
+    token.chars().any(|c| {
+        !c.is_ascii() && c != '\u{B5}' && c.general_category_group() == GeneralCategoryGroup::Letter
+    })
 }
 
 /// Repairs one run; `None` leaves it as it is.
@@ -364,6 +378,7 @@ fn repair_run(run: &str) -> Option<(String, LegacyEncoding)> {
     if invalid == 0 {
         return None;
     }
+    let has_letter_evidence = before.iter().any(|t| has_legacy_letter(t));
     let bytes: Vec<u8> = run.chars().map(cp1252_byte).collect::<Option<_>>()?;
     let mut found: Option<(String, LegacyEncoding)> = None;
     let mut qualifying = 0;
@@ -391,7 +406,7 @@ fn repair_run(run: &str) -> Option<(String, LegacyEncoding)> {
             .enumerate()
             .filter(|&(i, t)| !before[..i].contains(t) && !after.contains(t))
             .count();
-        if changed >= 2 || invalid == before.len() {
+        if changed >= 2 || (invalid == before.len() && has_letter_evidence) {
             qualifying += 1;
             found = Some((decoded, encoding));
         }

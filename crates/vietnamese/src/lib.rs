@@ -77,7 +77,10 @@ pub fn canonicalize(text: &str) -> String {
 /// assert_eq!(vietnamese::exact_form("qúy vị"), "quý vị");
 /// ```
 pub fn exact_form(text: &str) -> String {
-    search_form::exact_from_canonical(&canonicalize(text))
+    settle(
+        search_form::exact_from_canonical(&canonicalize(text)),
+        |e| search_form::exact_from_canonical(&canonicalize(e)),
+    )
 }
 
 /// Folded search form of raw text: the exact form without diacritics
@@ -88,7 +91,30 @@ pub fn exact_form(text: &str) -> String {
 /// assert_eq!(vietnamese::fold_form("Số: 05/2016/QĐ-UBND"), "so: 05/2016/qd-ubnd");
 /// ```
 pub fn fold_form(text: &str) -> String {
-    search_form::fold_from_exact(&exact_form(text))
+    settle_fold(search_form::fold_from_exact(&exact_form(text)))
+}
+
+/// Passes after the first before a search form is taken as it is.
+const MAX_SETTLE_PASSES: usize = 3;
+
+/// Runs `pass` again on a search form while legacy repair would still
+/// change it, so that each form is a fixed point of its own function:
+/// lower-casing, moving tones and removing diacritics can turn a run that
+/// the detector left alone (a mojibake word next to a real word such as
+/// `qúy hoµ`) into one that it repairs. Real text settles at once; the
+/// check is one scan for legacy runs.
+fn settle(mut form: String, pass: impl Fn(&str) -> String) -> String {
+    for _ in 0..MAX_SETTLE_PASSES {
+        if matches!(repair_legacy(&form), std::borrow::Cow::Borrowed(_)) {
+            break;
+        }
+        form = pass(&form);
+    }
+    form
+}
+
+fn settle_fold(fold: String) -> String {
+    settle(fold, |f| search_form::fold_from_exact(&exact_form(f)))
 }
 
 /// Document-number key of raw text that is one document number and nothing
@@ -137,8 +163,10 @@ impl TextForms {
 /// cost.
 pub fn forms(text: &str) -> TextForms {
     let canonical = canonicalize(text);
-    let exact = search_form::exact_from_canonical(&canonical);
-    let fold = search_form::fold_from_exact(&exact);
+    let exact = settle(search_form::exact_from_canonical(&canonical), |e| {
+        search_form::exact_from_canonical(&canonicalize(e))
+    });
+    let fold = settle_fold(search_form::fold_from_exact(&exact));
     TextForms {
         canonical,
         exact,

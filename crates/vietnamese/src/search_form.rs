@@ -61,14 +61,35 @@ pub(crate) fn exact_from_canonical(canonical: &str) -> String {
     match out {
         Some(mut buf) => {
             buf.push_str(&lower[copied..]);
+            // A moved tone can meet a combining mark left after the word.
+            if is_nfc_quick(buf.chars()) != IsNormalized::Yes {
+                buf = buf.nfc().collect();
+            }
             buf
         }
         None => lower,
     }
 }
 
+/// Collapses runs of spaces and trims, for text whose removed marks stood
+/// between spaces or at an end.
+fn collapse_spaces(text: String) -> String {
+    if !text.starts_with(' ') && !text.ends_with(' ') && !text.contains("  ") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// The fold form of an exact form: every nonspacing mark (general category
-/// Mn) removed after canonical decomposition, `đ` → `d`, NFC, lower case.
+/// Mn) removed after canonical decomposition, `đ` → `d`, NFC, lower case,
+/// and spaces collapsed again where a lone mark was removed.
 pub(crate) fn fold_from_exact(exact: &str) -> String {
     let mut out = String::with_capacity(exact.len());
     let mut needs_nfc = false;
@@ -95,7 +116,7 @@ pub(crate) fn fold_from_exact(exact: &str) -> String {
     if needs_lower {
         out = out.to_lowercase();
     }
-    out
+    collapse_spaces(out)
 }
 
 /// A character inside a word of [`words`]: letters, digits and other
