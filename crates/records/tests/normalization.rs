@@ -28,10 +28,8 @@ proptest! {
         let json = serde_json::to_string(&n).expect("serialises");
         prop_assert!(is_nfc(&json), "not NFC: {:?}", json);
         prop_assert_eq!(n.normalized(), n.clone());
-        for text in [&n.summary, &n.issuer] {
-            if let Some(text) = text {
-                prop_assert!(!text.is_empty() && text.trim() == text);
-            }
+        for text in [&n.summary, &n.issuer].into_iter().flatten() {
+            prop_assert!(!text.is_empty() && text.trim() == text);
         }
     }
 }
