@@ -393,9 +393,19 @@ async fn get(
     let mut hasher = blake3::Hasher::new();
     let result: anyhow::Result<()> = async {
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|source| ArchiveError::Io {
-                what: format!("reading {}", entry.blake3),
-                source,
+            let chunk = chunk.map_err(|source| {
+                let object = archive_core::layout::blob(&entry.blake3, entry.encoding).to_string();
+                if source.kind() == std::io::ErrorKind::InvalidData {
+                    ArchiveError::Damaged {
+                        object,
+                        detail: format!("stored bytes cannot be decoded ({source}); run `kho repair` from a backup"),
+                    }
+                } else {
+                    ArchiveError::Io {
+                        what: format!("reading {object}"),
+                        source,
+                    }
+                }
             })?;
             hasher.update(&chunk);
             sink.write_all(&chunk).context("writing output")?;

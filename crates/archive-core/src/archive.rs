@@ -627,10 +627,9 @@ impl Archive {
 async fn peek(mut s: ChunkStream) -> Result<(Bytes, ChunkStream)> {
     match s.next().await {
         None => Ok((Bytes::new(), futures::stream::empty().boxed())),
-        Some(Err(e)) => Err(ArchiveError::Io {
-            what: "reading deposit input".into(),
-            source: e,
-        }),
+        Some(Err(e)) => Err(ArchiveError::InvalidInput(format!(
+            "cannot read deposit input: {e}; nothing was stored"
+        ))),
         Some(Ok(first)) => {
             let head = first.clone();
             Ok((

@@ -163,10 +163,9 @@ pub fn bytes_chunks(bytes: Bytes) -> ChunkStream {
 }
 
 fn input_err(e: std::io::Error) -> ArchiveError {
-    ArchiveError::Io {
-        what: "reading deposit input".into(),
-        source: e,
-    }
+    ArchiveError::InvalidInput(format!(
+        "cannot read deposit input: {e}; nothing was committed"
+    ))
 }
 
 /// Stores a stream of bytes as a blob; returns what was stored.
@@ -674,7 +673,10 @@ pub async fn open(store: &Store, hash: &BlobHash, encoding: Encoding) -> Result<
                     }
                 }
                 if let Err(e) = d.flush() {
-                    let _ = otx.blocking_send(Err(e));
+                    let _ = otx.blocking_send(Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("zstd: {e}"),
+                    )));
                 }
             });
             Ok(tokio_stream(orx))

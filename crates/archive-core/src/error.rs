@@ -142,10 +142,12 @@ impl ArchiveError {
                 _ => ErrorClass::Unavailable,
             },
             Io { source, .. } => match source.kind() {
-                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-                    ErrorClass::Unavailable
-                }
-                std::io::ErrorKind::PermissionDenied => ErrorClass::Unavailable,
+                std::io::ErrorKind::StorageFull
+                | std::io::ErrorKind::QuotaExceeded
+                | std::io::ErrorKind::PermissionDenied
+                | std::io::ErrorKind::ReadOnlyFilesystem
+                | std::io::ErrorKind::NotADirectory
+                | std::io::ErrorKind::NotFound => ErrorClass::Unavailable,
                 _ => ErrorClass::Internal,
             },
             Internal(_) => ErrorClass::Internal,

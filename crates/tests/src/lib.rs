@@ -36,7 +36,10 @@ pub fn fresh_store(kind: Kind) -> Option<(Store, Option<tempfile::TempDir>)> {
             let bucket = std::env::var("KHO_TEST_S3_BUCKET").unwrap_or_else(|_| "kho-test".into());
             let prefix = format!("t-{}", uuid_like());
             let url = format!("s3://{bucket}/{prefix}");
-            Some((Store::open_url(&url, &s3, std::path::Path::new(".")).ok()?, None))
+            Some((
+                Store::open_url(&url, &s3, std::path::Path::new(".")).ok()?,
+                None,
+            ))
         }
     }
 }
@@ -57,7 +60,9 @@ pub fn s3_settings() -> Option<S3Settings> {
                 std::env::var("CI").map(|v| v != "true").unwrap_or(true),
                 "CI=true but no S3 test server: run the tests through scripts/test.sh"
             );
-            eprintln!("S3 test server not running (KHO_TEST_S3_ENDPOINT unset): skipping the S3 case; use scripts/test.sh");
+            eprintln!(
+                "S3 test server not running (KHO_TEST_S3_ENDPOINT unset): skipping the S3 case; use scripts/test.sh"
+            );
             None
         }
     }

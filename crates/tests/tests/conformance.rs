@@ -48,9 +48,14 @@ macro_rules! on_every_backend {
 }
 
 async fn create_only_put_on_existing_key_is_refused(kind: Kind) {
-    let Some((store, _g)) = support::fresh_store(kind) else { return };
+    let Some((store, _g)) = support::fresh_store(kind) else {
+        return;
+    };
     let p = Path::from("conformance/once.json");
-    store.put_create(&p, Bytes::from_static(b"first")).await.expect("first put");
+    store
+        .put_create(&p, Bytes::from_static(b"first"))
+        .await
+        .expect("first put");
     // The raw backend must refuse the second create: a server that ignores
     // If-None-Match would silently overwrite here.
     let raw = store
@@ -68,44 +73,78 @@ async fn create_only_put_on_existing_key_is_refused(kind: Kind) {
         matches!(raw, Err(object_store::Error::AlreadyExists { .. })),
         "backend accepted a create-only put on an existing key: {raw:?}"
     );
-    assert_eq!(store.get(&p).await.expect("get"), Bytes::from_static(b"first"));
+    assert_eq!(
+        store.get(&p).await.expect("get"),
+        Bytes::from_static(b"first")
+    );
     // Through the store API: same bytes is an idempotent success, different bytes a collision.
-    store.put_create(&p, Bytes::from_static(b"first")).await.expect("idempotent retry");
+    store
+        .put_create(&p, Bytes::from_static(b"first"))
+        .await
+        .expect("idempotent retry");
     let e = store.put_create(&p, Bytes::from_static(b"other")).await;
     assert!(matches!(e, Err(ArchiveError::Collision(_))), "{e:?}");
 }
 on_every_backend!(create_only, create_only_put_on_existing_key_is_refused);
 
 async fn list_head_get_delete_behave(kind: Kind) {
-    let Some((store, _g)) = support::fresh_store(kind) else { return };
+    let Some((store, _g)) = support::fresh_store(kind) else {
+        return;
+    };
     for i in 0..3 {
         store
-            .put_create(&Path::from(format!("c/x/{i}")), Bytes::from(vec![i as u8; i + 1]))
+            .put_create(
+                &Path::from(format!("c/x/{i}")),
+                Bytes::from(vec![i as u8; i + 1]),
+            )
             .await
             .expect("put");
     }
     let l = store.list("c").await.expect("list");
     assert_eq!(l.len(), 3);
     assert_eq!(l[2].size, 3);
-    assert!(store.head(&Path::from("c/x/9")).await.expect("head").is_none());
-    assert!(store.get_opt(&Path::from("c/x/9")).await.expect("get").is_none());
+    assert!(
+        store
+            .head(&Path::from("c/x/9"))
+            .await
+            .expect("head")
+            .is_none()
+    );
+    assert!(
+        store
+            .get_opt(&Path::from("c/x/9"))
+            .await
+            .expect("get")
+            .is_none()
+    );
     store.delete(&Path::from("c/x/0")).await.expect("delete");
-    store.delete(&Path::from("c/x/0")).await.expect("delete of missing is fine");
+    store
+        .delete(&Path::from("c/x/0"))
+        .await
+        .expect("delete of missing is fine");
     assert_eq!(store.list("c").await.expect("list").len(), 2);
 }
 on_every_backend!(basic_ops, list_head_get_delete_behave);
 
 async fn blobs_round_trip_small_large_and_compressed(kind: Kind) {
-    let Some((store, _g)) = support::fresh_store(kind) else { return };
+    let Some((store, _g)) = support::fresh_store(kind) else {
+        return;
+    };
     let text = "Ủy ban nhân dân tỉnh Nam Định ban hành quy định về văn bản điện tử.\n".repeat(2000);
     let cases: Vec<(Vec<u8>, Compression)> = vec![
         (vec![], Compression::default()),
         (vec![7], Compression::default()),
-        (support::pseudo_random(100 * 1024, 1), Compression::default()),
+        (
+            support::pseudo_random(100 * 1024, 1),
+            Compression::default(),
+        ),
         (text.clone().into_bytes(), Compression::default()),
         (text.into_bytes(), Compression::Off),
         // Over the small-blob limit: multipart path.
-        (support::pseudo_random(blob::SMALL_BLOB_LIMIT + 3 * 1024 * 1024 + 7, 2), Compression::default()),
+        (
+            support::pseudo_random(blob::SMALL_BLOB_LIMIT + 3 * 1024 * 1024 + 7, 2),
+            Compression::default(),
+        ),
     ];
     for (data, comp) in cases {
         let b = blob::put(&store, blob::bytes_chunks(Bytes::from(data.clone())), comp)
@@ -114,25 +153,44 @@ async fn blobs_round_trip_small_large_and_compressed(kind: Kind) {
         assert_eq!(b.hash, BlobHash::of(&data));
         assert_eq!(b.size, data.len() as u64);
         let back = read_all(blob::open(&store, &b.hash, b.encoding).await.expect("open")).await;
-        assert!(back == data, "bytes differ for a {}-byte blob ({:?})", data.len(), b.encoding);
-        let c = blob::check(&store, &b.hash, b.encoding).await.expect("check");
+        assert!(
+            back == data,
+            "bytes differ for a {}-byte blob ({:?})",
+            data.len(),
+            b.encoding
+        );
+        let c = blob::check(&store, &b.hash, b.encoding)
+            .await
+            .expect("check");
         assert_eq!(c.actual, Some(b.hash));
         // Depositing the same bytes again stores nothing new.
         let again = blob::put(&store, blob::bytes_chunks(Bytes::from(data.clone())), comp)
             .await
             .expect("put again");
-        assert!(again.deduplicated, "second put of identical bytes was not deduplicated");
+        assert!(
+            again.deduplicated,
+            "second put of identical bytes was not deduplicated"
+        );
     }
-    assert!(store.list(layout::STAGING).await.expect("list").is_empty(), "staging left behind");
+    assert!(
+        store.list(layout::STAGING).await.expect("list").is_empty(),
+        "staging left behind"
+    );
 }
 on_every_backend!(blobs, blobs_round_trip_small_large_and_compressed);
 
 async fn compressible_text_is_stored_as_zstd_and_random_bytes_are_not(kind: Kind) {
-    let Some((store, _g)) = support::fresh_store(kind) else { return };
+    let Some((store, _g)) = support::fresh_store(kind) else {
+        return;
+    };
     let text = "Cộng hòa xã hội chủ nghĩa Việt Nam - Độc lập - Tự do - Hạnh phúc\n".repeat(500);
-    let b = blob::put(&store, blob::bytes_chunks(Bytes::from(text)), Compression::default())
-        .await
-        .expect("put");
+    let b = blob::put(
+        &store,
+        blob::bytes_chunks(Bytes::from(text)),
+        Compression::default(),
+    )
+    .await
+    .expect("put");
     assert_eq!(b.encoding, Encoding::Zstd);
     assert!(b.stored_size < b.size);
     let r = blob::put(
@@ -144,15 +202,23 @@ async fn compressible_text_is_stored_as_zstd_and_random_bytes_are_not(kind: Kind
     .expect("put");
     assert_eq!(r.encoding, Encoding::Identity);
 }
-on_every_backend!(compression, compressible_text_is_stored_as_zstd_and_random_bytes_are_not);
+on_every_backend!(
+    compression,
+    compressible_text_is_stored_as_zstd_and_random_bytes_are_not
+);
 
 async fn deposit_then_get_returns_identical_bytes(kind: Kind) {
-    let Some((store, _g)) = support::fresh_store(kind) else { return };
+    let Some((store, _g)) = support::fresh_store(kind) else {
+        return;
+    };
     let mut a = Archive::init(store.clone(), options()).await.expect("init");
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("rỗng.txt", vec![]),
         ("một byte.bin", vec![0x42]),
-        ("Quyết định số 05 2016.pdf", support::pseudo_random(100 * 1024, 9)),
+        (
+            "Quyết định số 05 2016.pdf",
+            support::pseudo_random(100 * 1024, 9),
+        ),
         ("../../etc/passwd", b"not a path".to_vec()),
     ];
     let mut ids = Vec::new();
@@ -190,7 +256,9 @@ async fn deposit_then_get_returns_identical_bytes(kind: Kind) {
 on_every_backend!(deposit_get, deposit_then_get_returns_identical_bytes);
 
 async fn second_writer_fails_fast_naming_the_holder(kind: Kind) {
-    let Some((store, _g)) = support::fresh_store(kind) else { return };
+    let Some((store, _g)) = support::fresh_store(kind) else {
+        return;
+    };
     let a = Archive::init(store.clone(), options()).await.expect("init");
     let e = Archive::open_writer(store.clone(), options(), "second").await;
     match e {
