@@ -105,6 +105,29 @@ impl Sha256Digest {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// An incremental SHA-256.
+    pub fn streaming() -> Sha256Stream {
+        use sha2::Digest;
+        Sha256Stream(sha2::Sha256::new())
+    }
+}
+
+/// Incremental SHA-256 ([`Sha256Digest::streaming`]).
+pub struct Sha256Stream(sha2::Sha256);
+
+impl Sha256Stream {
+    /// Adds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        use sha2::Digest;
+        self.0.update(data);
+    }
+
+    /// The digest.
+    pub fn finish(self) -> Sha256Digest {
+        use sha2::Digest;
+        Sha256Digest(self.0.finalize().into())
+    }
 }
 
 impl fmt::Display for Sha256Digest {
