@@ -57,3 +57,4 @@ pub fn entry(file: &str) -> Value {
 pub fn read(file: &str) -> Vec<u8> {
     std::fs::read(fixtures_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
+pub mod signer;

@@ -1,0 +1,282 @@
+//! A small CMS signer and PDF writer for tests that need signatures the
+//! shared fixtures do not have (large files, many fields, odd algorithms).
+//! The key and self-signed certificate are in `tests/data/`.
+
+#![allow(dead_code)]
+
+use der::Encode;
+use der::asn1::ObjectIdentifier;
+use rsa::Pkcs1v15Sign;
+use rsa::pkcs8::DecodePrivateKey;
+use sha2::{Digest, Sha256};
+use x509_cert::Certificate;
+
+use der::Decode;
+
+pub const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+pub const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
+
+fn data_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// A DER element with a definite length.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+pub fn seq(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(0x30, &parts.concat())
+}
+
+pub fn oid(dotted: &str) -> Vec<u8> {
+    ObjectIdentifier::new(dotted)
+        .unwrap_or_else(|e| panic!("{dotted}: {e}"))
+        .to_der()
+        .unwrap_or_default()
+}
+
+fn alg(dotted: &str) -> Vec<u8> {
+    seq(&[&oid(dotted), &[0x05, 0x00]])
+}
+
+/// How to sign.
+#[derive(Clone)]
+pub struct SignOptions {
+    /// Signature algorithm OID written in the SignerInfo.
+    pub signature_oid: String,
+    /// UTCTime text of the signing-time attribute.
+    pub signing_time: String,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions {
+            signature_oid: SHA256_WITH_RSA.into(),
+            signing_time: "270101000000Z".into(),
+        }
+    }
+}
+
+/// The test signer: RSA 2048 key and self-signed certificate.
+pub struct Signer {
+    key: rsa::PrivateKey,
+    pub cert: Vec<u8>,
+}
+
+impl Signer {
+    pub fn load() -> Self {
+        let key_der = std::fs::read(data_dir().join("signer.key.der"))
+            .unwrap_or_else(|e| panic!("signer key: {e}"));
+        let key =
+            rsa::PrivateKey::from_pkcs8_der(&key_der).unwrap_or_else(|e| panic!("signer key: {e}"));
+        let cert = std::fs::read(data_dir().join("signer.cert.der"))
+            .unwrap_or_else(|e| panic!("signer certificate: {e}"));
+        Signer { key, cert }
+    }
+
+    /// A detached CMS SignedData (DER) over content with SHA-256 digest
+    /// `content_digest`.
+    pub fn sign_digest(&self, content_digest: &[u8], opts: &SignOptions) -> Vec<u8> {
+        let cert = Certificate::from_der(&self.cert).unwrap_or_else(|e| panic!("cert: {e}"));
+        let issuer = cert.tbs_certificate().issuer().to_der().unwrap_or_default();
+        let serial = cert
+            .tbs_certificate()
+            .serial_number()
+            .to_der()
+            .unwrap_or_default();
+        let mut attrs = vec![
+            seq(&[
+                &oid("1.2.840.113549.1.9.3"),
+                &tlv(0x31, &oid("1.2.840.113549.1.7.1")),
+            ]),
+            seq(&[
+                &oid("1.2.840.113549.1.9.4"),
+                &tlv(0x31, &tlv(0x04, content_digest)),
+            ]),
+            seq(&[
+                &oid("1.2.840.113549.1.9.5"),
+                &tlv(0x31, &tlv(0x17, opts.signing_time.as_bytes())),
+            ]),
+        ];
+        attrs.sort();
+        let attrs = attrs.concat();
+        let to_sign = tlv(0x31, &attrs);
+        let hashed = Sha256::digest(&to_sign);
+        let signature = self
+            .key
+            .sign(Pkcs1v15Sign::new::<Sha256>(), &hashed)
+            .unwrap_or_else(|e| panic!("signing: {e}"));
+        let signer_info = seq(&[
+            &[0x02, 0x01, 0x01],
+            &seq(&[&issuer, &serial]),
+            &alg(SHA256),
+            &tlv(0xa0, &attrs),
+            &alg(&opts.signature_oid),
+            &tlv(0x04, &signature),
+        ]);
+        let signed_data = seq(&[
+            &[0x02, 0x01, 0x01],
+            &tlv(0x31, &alg(SHA256)),
+            &seq(&[&oid("1.2.840.113549.1.7.1")]),
+            &tlv(0xa0, &self.cert),
+            &tlv(0x31, &signer_info),
+        ]);
+        seq(&[&oid("1.2.840.113549.1.7.2"), &tlv(0xa0, &signed_data)])
+    }
+}
+
+/// What the test PDF looks like.
+pub struct PdfSpec {
+    /// Bytes of filler in the page content stream.
+    pub filler: usize,
+    /// Number of signature fields (only the first is really signed).
+    pub fields: usize,
+    /// `/SubFilter` of every signature.
+    pub subfilter: String,
+    /// Reserved bytes for each CMS.
+    pub reserved: usize,
+    pub sign: SignOptions,
+}
+
+impl Default for PdfSpec {
+    fn default() -> Self {
+        PdfSpec {
+            filler: 1000,
+            fields: 1,
+            subfilter: "adbe.pkcs7.detached".into(),
+            reserved: 4096,
+            sign: SignOptions::default(),
+        }
+    }
+}
+
+const BR_PLACEHOLDER: &[u8] = b"[0 0000000000 0000000000 0000000000]";
+
+/// A one-page PDF with `spec.fields` signature fields; the first signature
+/// is a real one over the whole file (other fields stay zero-filled).
+pub fn signed_pdf(signer: &Signer, spec: &PdfSpec) -> Vec<u8> {
+    let mut out: Vec<u8> = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets: Vec<usize> = Vec::new();
+    let n = spec.fields;
+    // Objects: 1 catalog, 2 pages, 3 page, 4 content, then per field i:
+    // widget 5+2i, signature 6+2i.
+    let widget = |i: usize| 5 + 2 * i;
+    let sig = |i: usize| 6 + 2 * i;
+    let refs: String = (0..n).map(|i| format!("{} 0 R ", widget(i))).collect();
+    let mut push = |out: &mut Vec<u8>, body: &[u8], num: usize| {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{num} 0 obj\n").as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    };
+    push(
+        &mut out,
+        format!("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [{refs}] /SigFlags 3 >> >>")
+            .as_bytes(),
+        1,
+    );
+    push(&mut out, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", 2);
+    push(
+        &mut out,
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Annots [{refs}] >>")
+            .as_bytes(),
+        3,
+    );
+    let mut content = b"BT /F1 12 Tf 72 770 Td (Kho test document) Tj ET\n".to_vec();
+    let mut x: u32 = 2_463_534_242;
+    content.extend((0..spec.filler).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b'a' + (x % 26) as u8
+    }));
+    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    stream.extend_from_slice(&content);
+    stream.extend_from_slice(b"\nendstream");
+    push(&mut out, &stream, 4);
+    let mut placeholders = Vec::new();
+    for i in 0..n {
+        push(
+            &mut out,
+            format!(
+                "<< /FT /Sig /T (Signature{}) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /V {} 0 R >>",
+                i + 1,
+                sig(i)
+            )
+            .as_bytes(),
+            widget(i),
+        );
+        let mut body = format!(
+            "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /{} /M (D:20270101000000Z) /ByteRange ",
+            spec.subfilter
+        )
+        .into_bytes();
+        let br_at = out.len() + format!("{} 0 obj\n", sig(i)).len() + body.len();
+        body.extend_from_slice(BR_PLACEHOLDER);
+        body.extend_from_slice(b" /Contents ");
+        let contents_at = out.len() + format!("{} 0 obj\n", sig(i)).len() + body.len();
+        body.push(b'<');
+        body.extend(std::iter::repeat_n(b'0', spec.reserved * 2));
+        body.push(b'>');
+        body.extend_from_slice(b" >>");
+        placeholders.push((br_at, contents_at));
+        push(&mut out, &body, sig(i));
+    }
+    let xref_at = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
+    );
+    for off in &offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n",
+            offsets.len() + 1
+        )
+        .as_bytes(),
+    );
+    let len = out.len();
+    for &(br_at, contents_at) in &placeholders {
+        let gap_end = contents_at + spec.reserved * 2 + 2;
+        let br = format!(
+            "[0 {:010} {:010} {:010}]",
+            contents_at,
+            gap_end,
+            len - gap_end
+        );
+        out[br_at..br_at + BR_PLACEHOLDER.len()].copy_from_slice(br.as_bytes());
+    }
+    if let Some(&(_, contents_at)) = placeholders.first() {
+        let gap_end = contents_at + spec.reserved * 2 + 2;
+        let mut h = Sha256::new();
+        h.update(&out[..contents_at]);
+        h.update(&out[gap_end..]);
+        let cms = signer.sign_digest(&h.finalize(), &spec.sign);
+        assert!(cms.len() <= spec.reserved, "CMS does not fit");
+        let hex: String = cms.iter().map(|b| format!("{b:02x}")).collect();
+        out[contents_at + 1..contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    }
+    out
+}
+
+/// Options that trust the test signer's self-signed certificate.
+pub fn options_trusting(signer: &Signer) -> signatures::VerifyOptions {
+    let mut anchors = signatures::TrustAnchors::new();
+    anchors
+        .add_der(&signer.cert)
+        .unwrap_or_else(|e| panic!("anchor: {e}"));
+    signatures::VerifyOptions::new(anchors)
+}
