@@ -42,6 +42,8 @@ impl<R: Seek> Seek for ChunkedOnly<R> {
 }
 
 #[test]
+// The test writes its own scratch file in a temporary directory.
+#[allow(clippy::disallowed_methods)]
 fn fifty_megabyte_pdf_is_verified_by_streaming_the_digest() {
     let signer = Signer::load();
     let spec = PdfSpec {

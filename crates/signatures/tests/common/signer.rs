@@ -96,7 +96,7 @@ impl Signer {
             .serial_number()
             .to_der()
             .unwrap_or_default();
-        let mut attrs = vec![
+        let mut attrs = [
             seq(&[
                 &oid("1.2.840.113549.1.9.3"),
                 &tlv(0x31, &oid("1.2.840.113549.1.7.1")),
