@@ -193,10 +193,10 @@ pub async fn put(
                     }
                     buf.extend_from_slice(&chunk);
                 }
-                if let Some(f) = &first {
-                    if f.len() > SMALL_BLOB_LIMIT {
-                        break;
-                    }
+                if let Some(f) = &first
+                    && f.len() > SMALL_BLOB_LIMIT
+                {
+                    break;
                 }
             }
         }
@@ -546,16 +546,16 @@ async fn hash_stream(mut stream: ChunkStream, encoding: Encoding) -> Result<Blob
                 Ok(mut d) => {
                     while let Some(chunk) = rx.blocking_recv() {
                         stored += chunk.len() as u64;
-                        if error.is_none() {
-                            if let Err(e) = d.write_all(&chunk) {
-                                error = Some(format!("zstd: {e}"));
-                            }
-                        }
-                    }
-                    if error.is_none() {
-                        if let Err(e) = d.flush() {
+                        if error.is_none()
+                            && let Err(e) = d.write_all(&chunk)
+                        {
                             error = Some(format!("zstd: {e}"));
                         }
+                    }
+                    if error.is_none()
+                        && let Err(e) = d.flush()
+                    {
+                        error = Some(format!("zstd: {e}"));
                     }
                     if error.is_none() && stored == 0 {
                         error = Some("empty zstd object".into());

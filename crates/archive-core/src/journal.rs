@@ -167,9 +167,8 @@ pub async fn read_all(store: &Store) -> Result<JournalRead> {
         })
         .buffered(16);
     let fetched: Vec<(u64, Bytes)> = fetched.try_collect().await?;
-    let mut expect_seq = 1u64;
     let mut prev: Option<BlobHash> = None;
-    for (seq, bytes) in fetched {
+    for (expect_seq, (seq, bytes)) in (1u64..).zip(fetched) {
         let name = layout::journal_batch(seq).to_string();
         if seq != expect_seq {
             out.problems.push(ChainProblem {
@@ -217,7 +216,6 @@ pub async fn read_all(store: &Store) -> Result<JournalRead> {
             blake3,
             leaf: leaf_hash(&bytes),
         });
-        expect_seq += 1;
     }
     Ok(out)
 }

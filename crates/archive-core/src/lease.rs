@@ -134,16 +134,16 @@ impl WriterLease {
             },
             Some(v) => {
                 let current: Option<LeaseInfo> = serde_json::from_slice(&v.bytes).ok();
-                if let Some(c) = &current {
-                    if c.expires_at > now {
-                        return Err(ArchiveError::LeaseHeld {
-                            holder: c.describe(),
-                            expires_at: c
-                                .expires_at
-                                .format(&time::format_description::well_known::Rfc3339)
-                                .unwrap_or_default(),
-                        });
-                    }
+                if let Some(c) = &current
+                    && c.expires_at > now
+                {
+                    return Err(ArchiveError::LeaseHeld {
+                        holder: c.describe(),
+                        expires_at: c
+                            .expires_at
+                            .format(&time::format_description::well_known::Rfc3339)
+                            .unwrap_or_default(),
+                    });
                 }
                 if store.put_update(&path, bytes, v.version).await? {
                     Ok(WriterLease { info, _lock: None })
@@ -162,12 +162,11 @@ impl WriterLease {
     pub async fn release(self, store: &Store) -> Result<()> {
         if self._lock.is_none() {
             let path = Path::from(layout::LEASE);
-            if let Some(b) = store.get_opt(&path).await? {
-                if let Ok(i) = serde_json::from_slice::<LeaseInfo>(&b) {
-                    if i.token == self.info.token {
-                        store.delete(&path).await?;
-                    }
-                }
+            if let Some(b) = store.get_opt(&path).await?
+                && let Ok(i) = serde_json::from_slice::<LeaseInfo>(&b)
+                && i.token == self.info.token
+            {
+                store.delete(&path).await?;
             }
         }
         Ok(())

@@ -170,7 +170,7 @@ pub async fn verify(archive: &Archive) -> Result<VerifyReport> {
             Some(_) => {}
         }
     }
-    for ((h, enc), _) in &listed {
+    for (h, enc) in listed.keys() {
         if !referenced_keys.contains(&(*h, *enc)) {
             rep.add(
                 Severity::Orphan,

@@ -97,10 +97,13 @@ impl AgencyCode {
                 && b[2].is_ascii_digit()
         };
         let digits = |g: &str, n: usize| g.len() == n && g.bytes().all(|b| b.is_ascii_digit());
-        if let [a, b, c, d] = groups.as_slice() {
-            if digits(a, 3) && digits(b, 2) && digits(c, 2) && level1(d, b'A'..=b'Z') {
-                return AgencyCodeForm::Qcvn102;
-            }
+        if let [a, b, c, d] = groups.as_slice()
+            && digits(a, 3)
+            && digits(b, 2)
+            && digits(c, 2)
+            && level1(d, b'A'..=b'Z')
+        {
+            return AgencyCodeForm::Qcvn102;
         }
         let lower_group = |g: &&str| {
             !g.is_empty()

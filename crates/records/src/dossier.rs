@@ -193,31 +193,31 @@ impl Dossier {
         ] {
             check_len(&mut p, path, label(path), value.as_deref(), max);
         }
-        if let Some(code) = &self.organ_id {
-            if let Err(e) = AgencyCode::parse(code) {
-                p.push(problem("organ_id", "agency_code", e.to_string()));
-            }
+        if let Some(code) = &self.organ_id
+            && let Err(e) = AgencyCode::parse(code)
+        {
+            p.push(problem("organ_id", "agency_code", e.to_string()));
         }
-        if let Some(year) = self.year_formed {
-            if !(1000..=9999).contains(&year) {
-                p.push(problem(
-                    "year_formed",
-                    "four_digit_year",
-                    format!("must be a four-digit year, got {year}"),
-                ));
-            }
+        if let Some(year) = self.year_formed
+            && !(1000..=9999).contains(&year)
+        {
+            p.push(problem(
+                "year_formed",
+                "four_digit_year",
+                format!("must be a four-digit year, got {year}"),
+            ));
         }
         for (path, date) in [("start_date", self.start_date), ("end_date", self.end_date)] {
             check_not_future(&mut p, path, label(path), date, today);
         }
-        if let (Some(start), Some(end)) = (self.start_date, self.end_date) {
-            if end < start {
-                p.push(problem(
-                    "end_date",
-                    "not_before_start_date",
-                    format!("is before the start date {start}"),
-                ));
-            }
+        if let (Some(start), Some(end)) = (self.start_date, self.end_date)
+            && end < start
+        {
+            p.push(problem(
+                "end_date",
+                "not_before_start_date",
+                format!("is before the start date {start}"),
+            ));
         }
         match (self.status, self.year_work_ended) {
             (DossierStatus::Closed, None) => p.push(problem(
@@ -232,23 +232,23 @@ impl Dossier {
             )),
             _ => {}
         }
-        if let (Some(year), Some(end)) = (self.year_work_ended, self.end_date) {
-            if year != end.year() {
-                p.push(problem(
-                    "year_work_ended",
-                    "matches_end_date",
-                    format!("is {year} but the end date is in {}", end.year()),
-                ));
-            }
+        if let (Some(year), Some(end)) = (self.year_work_ended, self.end_date)
+            && year != end.year()
+        {
+            p.push(problem(
+                "year_work_ended",
+                "matches_end_date",
+                format!("is {year} but the end date is in {}", end.year()),
+            ));
         }
-        if let Some(year) = self.year_work_ended {
-            if year > today.year() {
-                p.push(problem(
-                    "year_work_ended",
-                    "not_in_future",
-                    format!("{year} is in the future"),
-                ));
-            }
+        if let Some(year) = self.year_work_ended
+            && year > today.year()
+        {
+            p.push(problem(
+                "year_work_ended",
+                "not_in_future",
+                format!("{year} is in the future"),
+            ));
         }
         p
     }
@@ -320,15 +320,15 @@ impl Fonds {
                 p.push(Problem::new(path, "required", label(path), "is missing"));
             }
         }
-        if let (Some(start), Some(end)) = (self.start_year, self.end_year) {
-            if end < start {
-                p.push(Problem::new(
-                    "end_year",
-                    "not_before_start_year",
-                    label("end_year"),
-                    format!("{end} is before the first year {start}"),
-                ));
-            }
+        if let (Some(start), Some(end)) = (self.start_year, self.end_year)
+            && end < start
+        {
+            p.push(Problem::new(
+                "end_year",
+                "not_before_start_year",
+                label("end_year"),
+                format!("{end} is before the first year {start}"),
+            ));
         }
         p
     }

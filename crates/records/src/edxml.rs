@@ -223,16 +223,16 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
                         out.leaves
                             .push((path[pos + "edXMLHeader/".len()..].to_owned(), value));
                     }
-                } else if path.contains("edXMLManifest/Reference/") {
-                    if let Some(attachment) = out.attachments.last_mut() {
-                        let value = Some(value).filter(|v| !v.is_empty());
-                        match name.as_str() {
-                            "AttachmentName" => attachment.name = value,
-                            "ContentType" => attachment.content_type = value,
-                            "ContentId" => attachment.content_id = value,
-                            "Description" => attachment.description = value,
-                            _ => {}
-                        }
+                } else if path.contains("edXMLManifest/Reference/")
+                    && let Some(attachment) = out.attachments.last_mut()
+                {
+                    let value = Some(value).filter(|v| !v.is_empty());
+                    match name.as_str() {
+                        "AttachmentName" => attachment.name = value,
+                        "ContentType" => attachment.content_type = value,
+                        "ContentId" => attachment.content_id = value,
+                        "Description" => attachment.description = value,
+                        _ => {}
                     }
                 }
                 text.clear();

@@ -77,16 +77,15 @@ impl Signer {
         if vietnamese::fold_form(&text) == vietnamese::fold_form("Trực tiếp") {
             return (Some("none".to_owned()), None);
         }
-        if let Some((mark, rest)) = text.split_once('.') {
-            if let Some(entry) = vocab.lookup(VocabularyName::AuthorityMark, mark) {
-                if entry.code != "none" {
-                    let rest = rest.trim();
-                    return (
-                        Some(entry.code.to_owned()),
-                        Some(rest.to_owned()).filter(|r| !r.is_empty()),
-                    );
-                }
-            }
+        if let Some((mark, rest)) = text.split_once('.')
+            && let Some(entry) = vocab.lookup(VocabularyName::AuthorityMark, mark)
+            && entry.code != "none"
+        {
+            let rest = rest.trim();
+            return (
+                Some(entry.code.to_owned()),
+                Some(rest.to_owned()).filter(|r| !r.is_empty()),
+            );
         }
         (None, Some(text).filter(|t| !t.is_empty()))
     }
@@ -315,10 +314,10 @@ pub(crate) fn canonical_extra(
 /// (and reported by validation).
 pub(crate) fn vocabulary_code(value: &mut Option<String>, vocabulary: VocabularyName) {
     canonical_text(value);
-    if let Some(text) = value.as_mut() {
-        if let Some(entry) = Vocabularies::builtin().lookup(vocabulary, text) {
-            *text = entry.code.to_owned();
-        }
+    if let Some(text) = value.as_mut()
+        && let Some(entry) = Vocabularies::builtin().lookup(vocabulary, text)
+    {
+        *text = entry.code.to_owned();
     }
 }
 
@@ -372,10 +371,10 @@ impl RecordMetadata {
         let mut m = self.clone();
         canonical_text(&mut m.doc_number);
         canonical_text(&mut m.doc_type);
-        if let Some(text) = m.doc_type.as_mut() {
-            if let Some(entry) = DocTypes::builtin().lookup(text) {
-                *text = entry.code.to_owned();
-            }
+        if let Some(text) = m.doc_type.as_mut()
+            && let Some(entry) = DocTypes::builtin().lookup(text)
+        {
+            *text = entry.code.to_owned();
         }
         for text in [
             &mut m.place,

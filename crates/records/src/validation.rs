@@ -188,15 +188,15 @@ pub(crate) fn check_not_future(
     date: Option<Date>,
     today: Date,
 ) {
-    if let Some(date) = date {
-        if date > today {
-            problems.push(Problem::new(
-                path,
-                "not_in_future",
-                label,
-                format!("is in the future ({})", crate::dates::format_iso(date)),
-            ));
-        }
+    if let Some(date) = date
+        && date > today
+    {
+        problems.push(Problem::new(
+            path,
+            "not_in_future",
+            label,
+            format!("is in the future ({})", crate::dates::format_iso(date)),
+        ));
     }
 }
 
@@ -222,14 +222,14 @@ fn check_vocabulary(
 }
 
 fn check_max(problems: &mut Vec<Problem>, path: &str, value: Option<u64>, max: u64, law: &str) {
-    if let Some(value) = value {
-        if value > max {
-            problems.push(Problem::record(
-                path,
-                "max_value",
-                format!("is {value}, at most {max} ({law})"),
-            ));
-        }
+    if let Some(value) = value
+        && value > max
+    {
+        problems.push(Problem::record(
+            path,
+            "max_value",
+            format!("is {value}, at most {max} ({law})"),
+        ));
     }
 }
 
@@ -396,20 +396,20 @@ impl RecordMetadata {
             );
         }
 
-        if let Some(code) = &self.issuer_code {
-            if let Err(e) = AgencyCode::parse(code) {
-                p.push(Problem::record("issuer_code", "agency_code", e.to_string()));
-            }
+        if let Some(code) = &self.issuer_code
+            && let Err(e) = AgencyCode::parse(code)
+        {
+            p.push(Problem::record("issuer_code", "agency_code", e.to_string()));
         }
         for (i, recipient) in self.recipients.iter().enumerate() {
-            if let Some(code) = &recipient.agency_code {
-                if let Err(e) = AgencyCode::parse(code) {
-                    p.push(Problem::record(
-                        format!("recipients[{i}].agency_code"),
-                        "agency_code",
-                        e.to_string(),
-                    ));
-                }
+            if let Some(code) = &recipient.agency_code
+                && let Err(e) = AgencyCode::parse(code)
+            {
+                p.push(Problem::record(
+                    format!("recipients[{i}].agency_code"),
+                    "agency_code",
+                    e.to_string(),
+                ));
             }
             check_len(
                 &mut p,
@@ -510,14 +510,13 @@ impl RecordMetadata {
             .doc_number
             .as_deref()
             .and_then(|n| DocNumber::parse(n).ok())
+            && !number.is_conforming()
         {
-            if !number.is_conforming() {
-                w.push(Problem::record(
-                    "doc_number",
-                    "presentation_form",
-                    format!("is not in the decree's presentation form {number}"),
-                ));
-            }
+            w.push(Problem::record(
+                "doc_number",
+                "presentation_form",
+                format!("is not in the decree's presentation form {number}"),
+            ));
         }
         let codes = std::iter::once(("issuer_code".to_owned(), self.issuer_code.as_deref())).chain(
             self.recipients.iter().enumerate().map(|(i, r)| {
@@ -528,16 +527,14 @@ impl RecordMetadata {
             }),
         );
         for (path, code) in codes {
-            if let Some(Ok(code)) = code.map(AgencyCode::parse) {
-                if code.form() == AgencyCodeForm::Unknown {
-                    w.push(Problem::record(
-                        path,
-                        "agency_code_form",
-                        format!(
-                            "{code} is neither in the QĐ 20/2020 nor in the QCVN 102:2016 form"
-                        ),
-                    ));
-                }
+            if let Some(Ok(code)) = code.map(AgencyCode::parse)
+                && code.form() == AgencyCodeForm::Unknown
+            {
+                w.push(Problem::record(
+                    path,
+                    "agency_code_form",
+                    format!("{code} is neither in the QĐ 20/2020 nor in the QCVN 102:2016 form"),
+                ));
             }
         }
         w
@@ -625,10 +622,8 @@ pub fn parse_deposit_json(text: &str, today: Date) -> Result<RecordMetadata, Dep
             Err(e) => problems.push(Problem::record(key.as_str(), "type", e.to_string())),
         }
     }
-    if kind_ok {
-        if let Some(kind) = map.get("kind") {
-            clean.insert("kind".to_owned(), kind.clone());
-        }
+    if kind_ok && let Some(kind) = map.get("kind") {
+        clean.insert("kind".to_owned(), kind.clone());
     }
     let metadata = serde_json::from_value::<RecordMetadata>(Value::Object(clean))
         .map_err(DepositError::Json)?

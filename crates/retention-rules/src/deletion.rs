@@ -168,12 +168,12 @@ pub fn deletion_permitted(
             by: blocking.by,
         })
         .collect();
-    if let Deletion::Record(record) = deletion {
-        if !dossier.records.contains(record) {
-            reasons.push(RefusalReason::RecordNotInDossier {
-                record: record.clone(),
-            });
-        }
+    if let Deletion::Record(record) = deletion
+        && !dossier.records.contains(record)
+    {
+        reasons.push(RefusalReason::RecordNotInDossier {
+            record: record.clone(),
+        });
     }
     let evaluation = match schedule.evaluate(dossier, as_of) {
         Ok(evaluation) => {

@@ -280,14 +280,14 @@ impl Schedule {
                 as_of,
             });
         }
-        if let Some(trigger) = &dossier.trigger {
-            if trigger.occurred_on > as_of {
-                return Err(EvaluationError::TriggerInFuture {
-                    dossier: dossier.id.clone(),
-                    occurred_on: trigger.occurred_on,
-                    as_of,
-                });
-            }
+        if let Some(trigger) = &dossier.trigger
+            && trigger.occurred_on > as_of
+        {
+            return Err(EvaluationError::TriggerInFuture {
+                dossier: dossier.id.clone(),
+                occurred_on: trigger.occurred_on,
+                as_of,
+            });
         }
 
         let scheduled = self.end_of(dossier, rule.period)?;

@@ -74,10 +74,10 @@ pub(crate) fn key_of_canonical(canonical: &str) -> Option<String> {
         Some((year, notation)) => (Some(year), notation),
         None => (None, rest),
     };
-    if let Some(year) = year {
-        if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
+    if let Some(year) = year
+        && (year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
     }
     if notation.chars().count() > MAX_NOTATION_CHARS {
         return None;

@@ -300,12 +300,12 @@ fn decode_vni(bytes: &[u8]) -> Option<String> {
         };
         let mut letter = own?;
         let mut step = 1;
-        if matches!(letter, 'ơ' | 'ư') {
-            if let Some(tone) = vni_mark_byte(next, upper).and_then(vni_tone) {
-                let id = vowel_id(letter)?;
-                letter = with_tone(id, tone);
-                step = 2;
-            }
+        if matches!(letter, 'ơ' | 'ư')
+            && let Some(tone) = vni_mark_byte(next, upper).and_then(vni_tone)
+        {
+            let id = vowel_id(letter)?;
+            letter = with_tone(id, tone);
+            step = 2;
         }
         push_cased(&mut out, letter, upper);
         i += step;

@@ -93,7 +93,17 @@ pub(crate) fn verify<R: Read + Seek>(
         });
     }
 
-    let found = discover_all(&mut doc, &mut facts.warnings);
+    let found = match discover_all(&mut doc, &mut facts.warnings) {
+        Ok(found) => found,
+        Err(e) => {
+            // Without the latest form there is no telling which signatures
+            // the document carries: not readable with confidence.
+            facts.readable = false;
+            facts.malformed = Some("not a readable PDF".to_owned());
+            facts.malformed_detail = Some(format!("signature fields: {e}"));
+            return (facts, Vec::new());
+        }
+    };
     let mut verdicts = Vec::new();
     for (i, (sig, only_earlier)) in found.into_iter().enumerate() {
         if i >= max_signatures {
@@ -117,13 +127,14 @@ pub(crate) fn verify<R: Read + Seek>(
 fn discover_all<R: Read + Seek>(
     doc: &mut Document<R>,
     warnings: &mut Vec<String>,
-) -> Vec<(FoundSignature, bool)> {
+) -> Result<Vec<(FoundSignature, bool)>, SignatureError> {
     let latest = doc.latest();
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for rev in (0..=latest).rev() {
         let found = match discover(doc, rev) {
             Ok(f) => f,
+            Err(e) if rev == latest => return Err(e),
             Err(e) => {
                 warnings.push(format!(
                     "signature fields of revision {rev} not readable: {e}"
@@ -138,7 +149,7 @@ fn discover_all<R: Read + Seek>(
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// What makes a signature the same across revisions: its byte range and
@@ -220,19 +231,18 @@ fn discover<R: Read + Seek>(
         let ft = field.name(b"FT").map(<[u8]>::to_vec).or(inherited_ft);
         if ft.as_deref() == Some(b"Sig")
             && let Some(v) = field.get(b"V")
+            && let Some(sig) = doc.resolve(v, rev)?.as_dict()
         {
-            if let Some(sig) = doc.resolve(v, rev)?.as_dict() {
-                out.push(FoundSignature {
-                    field: name.clone(),
-                    sig: sig.clone(),
-                });
-            }
+            out.push(FoundSignature {
+                field: name.clone(),
+                sig: sig.clone(),
+            });
         }
-        if let Some(kids) = field.get(b"Kids") {
-            if let Object::Array(kids) = doc.resolve(kids, rev)? {
-                for kid in kids.into_iter().rev() {
-                    stack.push((kid, name.clone(), ft.clone(), depth + 1));
-                }
+        if let Some(kids) = field.get(b"Kids")
+            && let Object::Array(kids) = doc.resolve(kids, rev)?
+        {
+            for kid in kids.into_iter().rev() {
+                stack.push((kid, name.clone(), ft.clone(), depth + 1));
             }
         }
     }
