@@ -277,11 +277,12 @@ impl<R: Read + Seek> Document<R> {
                 p.skip_ws();
                 Ok((c, p.offset()))
             })?;
-            if entries.len() as u64 + count > MAX_XREF_ENTRIES as u64 {
+            if count.saturating_add(entries.len() as u64) > MAX_XREF_ENTRIES as u64 {
                 return Err(SignatureError::Limit(
                     "cross-reference table too large".into(),
                 ));
             }
+            // Cannot overflow: count is at most MAX_XREF_ENTRIES here.
             let need = usize::try_from(count * 20).map_err(|_| pdf_err("xref too large"))?;
             let data = self.src.read_at(data_at, need)?;
             if data.len() < need {
@@ -290,7 +291,7 @@ impl<R: Read + Seek> Document<R> {
                 ));
             }
             for (i, line) in data.chunks(20).enumerate() {
-                let num = u32::try_from(first + i as u64)
+                let num = u32::try_from(first.saturating_add(i as u64))
                     .map_err(|_| pdf_err("object number too large"))?;
                 let off = parse_uint(&line[0..10]);
                 let kind = line[17];
@@ -367,8 +368,8 @@ impl<R: Read + Seek> Document<R> {
                         .fold(0u64, |acc, b| acc << 8 | u64::from(*b))
                 };
                 let kind = if widths[0] == 0 { 1 } else { field(0) };
-                let num =
-                    u32::try_from(first + i).map_err(|_| pdf_err("object number too large"))?;
+                let num = u32::try_from(first.saturating_add(i))
+                    .map_err(|_| pdf_err("object number too large"))?;
                 let entry = match kind {
                     0 => XrefEntry::Free,
                     1 => XrefEntry::InUse { offset: field(1) },

@@ -1,0 +1,139 @@
+//! Detached CMS signatures (`file` + `file.p7s`) are verified the same way
+//! as PDF signatures.
+
+mod common;
+
+use std::io::Cursor;
+
+use base64::Engine as _;
+use common::signer::{SignOptions, Signer, options_trusting};
+use sha2::{Digest, Sha256};
+use signatures::{Decision, DocumentKind, SignatureStatus, verify_detached};
+
+/// The signed bytes and the CMS of the last signature of a fixture.
+fn detached_parts(pdf: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let needle = b"/ByteRange [";
+    let at = pdf
+        .windows(needle.len())
+        .rposition(|w| w == needle)
+        .unwrap_or_else(|| panic!("no ByteRange"))
+        + needle.len();
+    let end = at + pdf[at..].iter().position(|b| *b == b']').unwrap_or(0);
+    let nums: Vec<usize> = String::from_utf8_lossy(&pdf[at..end])
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [a, b, c, l] = nums[..] else {
+        panic!("ByteRange {nums:?}")
+    };
+    let mut signed = pdf[a..a + b].to_vec();
+    signed.extend_from_slice(&pdf[c..c + l]);
+    let hex = &pdf[a + b + 1..c - 1];
+    let cms: Vec<u8> = hex
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap_or("00"), 16).unwrap_or(0))
+        .collect();
+    (signed, cms)
+}
+
+#[test]
+fn cms_of_whole_file_fixtures_verifies_detached_with_the_manifest_verdict() {
+    let manifest = common::manifest();
+    let mut checked = 0;
+    for f in manifest["files"].as_array().into_iter().flatten() {
+        let sigs = f["signatures"].as_array().cloned().unwrap_or_default();
+        let [expected] = sigs.as_slice() else {
+            continue;
+        };
+        if expected["covers_whole_file"] != true {
+            continue;
+        }
+        let name = f["file"].as_str().unwrap_or_default();
+        let (content, cms) = detached_parts(&common::read(name));
+        let report = verify_detached(Cursor::new(&content), &cms, &common::options());
+        assert_eq!(report.kind, DocumentKind::DetachedCms);
+        let v = &report.signatures[0];
+        assert_eq!(
+            v.intact,
+            expected["intact"] == true,
+            "{name}: {:?}",
+            v.problems
+        );
+        assert_eq!(
+            serde_json::to_value(v.trusted).unwrap_or_default(),
+            expected["trusted"],
+            "{name}"
+        );
+        assert_eq!(v.timestamped, expected["timestamped"] == true, "{name}");
+        assert_eq!(
+            serde_json::to_value(v.cert_valid_at_signing_time).unwrap_or_default(),
+            expected["cert_valid_at_signing_time"],
+            "{name}"
+        );
+        assert_eq!(
+            v.signer_cn.as_deref(),
+            expected["signer_cn"].as_str(),
+            "{name}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} fixtures checked");
+}
+
+#[test]
+fn detached_signature_over_changed_content_is_rejected() {
+    let (mut content, cms) = detached_parts(&common::read("09_large_1mb.pdf"));
+    let middle = content.len() / 2;
+    content[middle] ^= 0x01;
+    let report = verify_detached(Cursor::new(&content), &cms, &common::options());
+    assert_eq!(report.signatures[0].status, SignatureStatus::Broken);
+    assert_eq!(report.decision, Decision::Reject);
+}
+
+#[test]
+fn pem_armoured_signature_is_accepted() {
+    let (content, cms) = detached_parts(&common::read("10_ber_encoded_cms.pdf"));
+    let body = base64::engine::general_purpose::STANDARD.encode(&cms);
+    let lines: Vec<String> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PKCS7-----\n{}\n-----END PKCS7-----\n",
+        lines.join("\n")
+    );
+    let report = verify_detached(Cursor::new(&content), pem.as_bytes(), &common::options());
+    assert_eq!(report.decision, Decision::Accept, "{}", report.reason);
+    assert_eq!(
+        report.signatures[0].algorithms.cms_encoding.as_deref(),
+        Some("ber")
+    );
+}
+
+#[test]
+fn unreadable_signature_file_is_rejected_as_malformed() {
+    let report = verify_detached(
+        Cursor::new(b"content".to_vec()),
+        b"not a signature",
+        &common::options(),
+    );
+    assert_eq!(report.decision, Decision::Reject);
+    assert!(report.reason.starts_with("malformed:"), "{}", report.reason);
+}
+
+#[test]
+fn detached_signature_made_here_verifies_over_a_streamed_file() {
+    let signer = Signer::load();
+    let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let cms = signer.sign_digest(&Sha256::digest(&content), &SignOptions::default());
+    let report = verify_detached(Cursor::new(&content), &cms, &options_trusting(&signer));
+    assert_eq!(report.decision, Decision::Accept, "{}", report.reason);
+    let v = &report.signatures[0];
+    assert!(v.covers_whole_file && v.byte_range_ok);
+    assert_eq!(
+        v.claimed_signing_time.as_deref(),
+        Some("2027-01-01T00:00:00Z")
+    );
+    assert!(v.evidence.cms.is_some() && !v.evidence.certificate_path.is_empty());
+}
