@@ -1,1 +1,1 @@
-//! Benchmarks.
+//! Benchmarks live in the `kho-bench` binary (src/main.rs).

@@ -1,0 +1,229 @@
+//! `kho-bench`: Kho's speed targets as ratios against raw baselines run in the same
+//! process (DESIGN §13). Prints a Markdown table; `scripts/bench.sh` writes it to
+//! BENCHMARKS.md.
+//!
+//! Usage: kho-bench [--small N] [--large-gib G] [--dir DIR]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use archive_core::archive::{Archive, ArchiveOptions, DepositFile, DepositRequest, FileSource};
+use archive_core::blob::Compression;
+use archive_core::format::FormatPolicy;
+use archive_core::model::FileRole;
+use archive_core::scrub::{self, ScrubOptions};
+use archive_core::store::Store;
+use bytes::Bytes;
+
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    let mut xof = blake3::Hasher::new()
+        .update(&seed.to_le_bytes())
+        .finalize_xof();
+    let _ = xof.read_exact(&mut out);
+    out
+}
+
+fn fsync_dir(p: &Path) -> std::io::Result<()> {
+    std::fs::File::open(p)?.sync_all()
+}
+
+/// Raw baseline: write, fsync, rename, fsync the directory.
+fn raw_small_writes(dir: &Path, files: &[Vec<u8>]) -> std::io::Result<f64> {
+    std::fs::create_dir_all(dir)?;
+    let t = Instant::now();
+    for (i, d) in files.iter().enumerate() {
+        let tmp = dir.join(format!("{i}.tmp"));
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(d)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dir.join(format!("{i}")))?;
+        fsync_dir(dir)?;
+    }
+    Ok(files.len() as f64 / t.elapsed().as_secs_f64())
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn drop_caches() -> bool {
+    // Needs root; otherwise the read is warm and the report says so.
+    std::process::Command::new("sync")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+        && std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok()
+}
+
+fn options() -> ArchiveOptions {
+    ArchiveOptions {
+        formats: FormatPolicy::Any,
+        compression: Compression::default(),
+        ..ArchiveOptions::default()
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+            .unwrap_or_else(|| default.to_string())
+    };
+    let small: usize = arg("--small", "2000").parse()?;
+    let large_gib: u64 = arg("--large-gib", "4").parse()?;
+    let base = PathBuf::from(arg("--dir", &std::env::temp_dir().display().to_string()));
+    let work = tempfile::tempdir_in(&base)?;
+    let mut rows: Vec<(String, String, String, String)> = Vec::new();
+
+    // 1. Small deposits vs raw fsync'd publishes.
+    let files: Vec<Vec<u8>> = (0..small).map(|i| noise(100 * 1024, i as u64)).collect();
+    let raw_rate = raw_small_writes(&work.path().join("raw"), &files)?;
+    let store = Store::open_local(&work.path().join("store"))?;
+    let mut a = Archive::init(store.clone(), options()).await?;
+    let t = Instant::now();
+    for (i, d) in files.iter().enumerate() {
+        a.deposit(DepositRequest {
+            metadata: serde_json::json!({ "summary": format!("văn bản {i}") }),
+            files: vec![DepositFile {
+                filename: format!("{i}.pdf"),
+                role: FileRole::Main,
+                source: FileSource::Bytes(Bytes::from(d.clone())),
+            }],
+        })
+        .await?;
+    }
+    let kho_rate = small as f64 / t.elapsed().as_secs_f64();
+    rows.push((
+        format!("deposit {small} × 100 KiB, local store, fsync"),
+        format!("{kho_rate:.0} records/s"),
+        format!("{raw_rate:.0} files/s (write+fsync+rename+dir fsync)"),
+        format!("{:.0} % (target ≥ 80 %)", 100.0 * kho_rate / raw_rate),
+    ));
+    drop(files);
+
+    // 2. One large file: rate vs raw fsync'd copy, and peak RSS.
+    let total = large_gib * 1024 * 1024 * 1024;
+    let src = work.path().join("large.bin");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&src)?);
+        let mut xof = blake3::Hasher::new().update(b"large").finalize_xof();
+        let mut buf = vec![0u8; 8 << 20];
+        let mut left = total;
+        while left > 0 {
+            let n = left.min(buf.len() as u64) as usize;
+            xof.read_exact(&mut buf[..n])?;
+            f.write_all(&buf[..n])?;
+            left -= n as u64;
+        }
+        f.into_inner()?.sync_all()?;
+    }
+    let t = Instant::now();
+    {
+        let mut r = std::fs::File::open(&src)?;
+        let dst = work.path().join("copy.bin");
+        let mut w = std::fs::File::create(&dst)?;
+        std::io::copy(&mut r, &mut w)?;
+        w.sync_all()?;
+        std::fs::remove_file(dst)?;
+    }
+    let raw_copy = total as f64 / t.elapsed().as_secs_f64();
+    let hwm_before = vm_hwm_kib();
+    let t = Instant::now();
+    let receipt = a
+        .deposit(DepositRequest {
+            metadata: serde_json::json!({}),
+            files: vec![DepositFile::from_path(src.clone(), FileRole::Main)],
+        })
+        .await?;
+    let kho_large = total as f64 / t.elapsed().as_secs_f64();
+    let hwm = vm_hwm_kib();
+    rows.push((
+        format!("deposit one {large_gib} GiB file"),
+        format!("{:.0} MiB/s", kho_large / 1048576.0),
+        format!("{:.0} MiB/s (copy + fsync)", raw_copy / 1048576.0),
+        format!("{:.0} % (target ≥ 70 %)", 100.0 * kho_large / raw_copy),
+    ));
+    rows.push((
+        format!("peak RSS of the process during the {large_gib} GiB deposit"),
+        format!("{} MiB (before: {} MiB)", hwm / 1024, hwm_before / 1024),
+        "-".into(),
+        "target < 200 MiB".into(),
+    ));
+    std::fs::remove_file(&src)?;
+    let _ = receipt;
+
+    // 3. Scrub vs min(sequential read, 2-thread BLAKE3) of the same bytes.
+    let blob_path = work.path().join("store").join(
+        archive_core::layout::blob(
+            &a.catalog()
+                .referenced_blobs()
+                .into_iter()
+                .max_by_key(|(_, (_, s))| *s)
+                .map(|(h, _)| h)
+                .ok_or("no blob")?,
+            archive_core::layout::Encoding::Identity,
+        )
+        .as_ref(),
+    );
+    let cold = drop_caches();
+    let t = Instant::now();
+    let mut f = std::fs::File::open(&blob_path)?;
+    let mut buf = vec![0u8; 8 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+    }
+    let read_rate = n as f64 / t.elapsed().as_secs_f64();
+    let mem = noise(512 << 20, 1);
+    let t = Instant::now();
+    let _ = blake3::Hasher::new().update_rayon(&mem).finalize();
+    let b3_rate = mem.len() as f64 / t.elapsed().as_secs_f64();
+    drop(mem);
+    let cold2 = drop_caches();
+    let scrub_bytes_start = Instant::now();
+    let rep = scrub::scrub(&mut a, &ScrubOptions::default(), &|_, _| {}).await?;
+    let scrub_rate = rep.bytes as f64 / scrub_bytes_start.elapsed().as_secs_f64();
+    let base_rate = read_rate.min(b3_rate);
+    rows.push((
+        format!(
+            "scrub {:.1} GiB ({})",
+            rep.bytes as f64 / 1073741824.0,
+            if cold && cold2 {
+                "cold cache"
+            } else {
+                "warm cache: could not drop caches"
+            }
+        ),
+        format!("{:.0} MiB/s", scrub_rate / 1048576.0),
+        format!(
+            "min(read {:.0} MiB/s, 2-thread BLAKE3 {:.0} MiB/s)",
+            read_rate / 1048576.0,
+            b3_rate / 1048576.0
+        ),
+        format!("{:.0} % (target ≥ 80 %)", 100.0 * scrub_rate / base_rate),
+    ));
+    a.close().await?;
+
+    println!("| work | Kho | baseline (same run) | ratio |");
+    println!("|---|---|---|---|");
+    for (w, k, b, r) in rows {
+        println!("| {w} | {k} | {b} | {r} |");
+    }
+    Ok(())
+}
