@@ -484,6 +484,8 @@ fn signing_cert_matches(
 /// A verified (or not) RFC 3161 signature time-stamp.
 #[derive(Debug, Clone)]
 pub(crate) struct TimestampCheck {
+    /// The authority's path, leaf first.
+    pub path: Vec<ParsedCert>,
     pub gen_time: Option<i64>,
     pub tsa: Option<ParsedCert>,
     pub intact: bool,
@@ -503,11 +505,12 @@ impl TimestampCheck {
 /// Checks a time-stamp token over `signature_value`.
 pub(crate) fn check_timestamp(
     token: &[u8],
-    signature_value: &[u8],
+    imprint_of: &mut dyn FnMut(DigestAlgorithm) -> Result<Vec<u8>, SignatureError>,
     anchors: &TrustAnchors,
     extra: &[ParsedCert],
 ) -> TimestampCheck {
     let mut out = TimestampCheck {
+        path: Vec::new(),
         gen_time: None,
         tsa: None,
         intact: false,
@@ -537,10 +540,13 @@ pub(crate) fn check_timestamp(
     match check.econtent.as_deref().map(parse_tst_info) {
         Some(Ok((alg, imprint, gen_time))) => {
             out.gen_time = Some(gen_time);
-            out.imprint_matches = alg.digest(signature_value) == imprint;
+            match imprint_of(alg) {
+                Ok(expected) => out.imprint_matches = expected == imprint,
+                Err(e) => out.problems.push(format!("time-stamped data: {e}")),
+            }
             if !out.imprint_matches {
                 out.problems
-                    .push("time-stamp imprint does not match the signature value".into());
+                    .push("time-stamp imprint does not match the time-stamped data".into());
             }
         }
         Some(Err(e)) => out.problems.push(format!("time-stamp info: {e}")),
@@ -561,6 +567,7 @@ pub(crate) fn check_timestamp(
             }
         }
         out.tsa = Some(tsa.clone());
+        out.path = path.path;
     }
     out
 }

@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::certpath::{ParsedCert, Purpose, TrustAnchors, validate_path};
+use crate::cms::TimestampCheck;
 use crate::cms::{Encoding, SignedDataCheck, check_timestamp};
+use crate::digest::DigestAlgorithm;
 use crate::error::SignatureError;
 use crate::report::{
     AlgorithmInfo, Evidence, LaterChanges, SignatureStatus, SignatureVerdict, SigningTimeSource,
@@ -132,7 +134,9 @@ pub(crate) fn judge(
     if let Some(token) = check.timestamp_tokens.first() {
         let mut pool = check.certificates.clone();
         pool.extend(ctx.extra.iter().cloned());
-        let ts = check_timestamp(token, &check.signature_value, ctx.anchors, &pool);
+        let signature_value = check.signature_value.clone();
+        let mut imprint_of = |alg: DigestAlgorithm| Ok(alg.digest(&signature_value));
+        let ts = check_timestamp(token, &mut imprint_of, ctx.anchors, &pool);
         v.timestamped = ts.is_good();
         if v.timestamped {
             proven_time = ts.gen_time;
@@ -208,6 +212,55 @@ pub(crate) fn judge(
             false
         }
     });
+}
+
+fn timestamp_verdict(ts: &TimestampCheck) -> TimestampVerdict {
+    TimestampVerdict {
+        time: ts.gen_time.map(format_time),
+        authority: ts.tsa.as_ref().map(ParsedCert::subject),
+        intact: ts.intact,
+        imprint_matches: ts.imprint_matches,
+        trusted: ts.trusted,
+        valid_at_time: ts.valid_at_gen_time,
+        problems: ts.problems.clone(),
+    }
+}
+
+/// Fills `v` for a document time-stamp (`ETSI.RFC3161`): the token's
+/// imprint covers the signed byte ranges, the authority is the "signer".
+pub(crate) fn judge_document_timestamp(
+    v: &mut SignatureVerdict,
+    token: &[u8],
+    imprint_of: &mut dyn FnMut(DigestAlgorithm) -> Result<Vec<u8>, SignatureError>,
+    ctx: &Context<'_>,
+) {
+    let ts = check_timestamp(token, imprint_of, ctx.anchors, ctx.extra);
+    if let Some(tsa) = &ts.tsa {
+        v.signer_cn = tsa.common_name();
+        v.signer_subject = Some(tsa.subject());
+        v.evidence.signer_certificate = Some(tsa.base64());
+    }
+    v.evidence.timestamp_token = Some(b64(token));
+    v.evidence.timestamp_certificate_path = ts.path.iter().map(ParsedCert::base64).collect();
+    v.evidence.certificate_path = v.evidence.timestamp_certificate_path.clone();
+    v.intact = ts.intact && ts.imprint_matches;
+    v.status = if v.intact {
+        SignatureStatus::Intact
+    } else if ts.tsa.is_none() && ts.gen_time.is_none() {
+        SignatureStatus::Malformed
+    } else {
+        SignatureStatus::Broken
+    };
+    v.problems.extend(ts.problems.iter().cloned());
+    if v.intact {
+        v.trusted = Some(ts.trusted);
+        v.timestamped = ts.is_good();
+        v.cert_valid_at_signing_time = Some(ts.valid_at_gen_time);
+        v.validation_time = ts.gen_time.map(format_time);
+        v.validation_time_source = Some(SigningTimeSource::Timestamp);
+        v.claimed_signing_time = v.validation_time.clone();
+    }
+    v.timestamp = Some(timestamp_verdict(&ts));
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -98,7 +98,7 @@ fn unknown_signature_algorithm_is_reported_unsupported_not_broken() {
 fn unsupported_sub_filter_is_reported_unsupported() {
     let signer = Signer::load();
     let spec = PdfSpec {
-        subfilter: "adbe.x509.rsa_sha1".into(),
+        subfilter: "adbe.pkcs7.sha1".into(),
         ..PdfSpec::default()
     };
     let report = verify_pdf_bytes(&signed_pdf(&signer, &spec), &options_trusting(&signer));
@@ -149,4 +149,36 @@ fn signature_count_limit_is_reported() {
             .iter()
             .any(|w| w.contains("more than 2"))
     );
+}
+
+#[test]
+fn document_time_stamp_is_checked_against_the_signed_bytes() {
+    let signer = Signer::load();
+    let spec = PdfSpec {
+        subfilter: "ETSI.RFC3161".into(),
+        ..PdfSpec::default()
+    };
+    let pdf = signed_pdf(&signer, &spec);
+    let report = verify_pdf_bytes(&pdf, &options_trusting(&signer));
+    let sig = &report.signatures[0];
+    assert!(sig.intact, "{:?}", sig.problems);
+    assert_eq!(sig.validation_time.as_deref(), Some("2027-01-01T00:00:00Z"));
+    // The test signer lacks the time-stamping extended key usage.
+    assert_eq!(sig.trusted, Some(false));
+    assert!(
+        sig.problems.iter().any(|p| p.contains("time-stamps")),
+        "{:?}",
+        sig.problems
+    );
+
+    let mut tampered = pdf.clone();
+    let needle = b"Kho test document";
+    let at = tampered
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap_or_else(|| panic!("page text not found"));
+    tampered[at] ^= 0x01;
+    let report = verify_pdf_bytes(&tampered, &options_trusting(&signer));
+    assert!(!report.signatures[0].intact);
+    assert_eq!(report.decision, Decision::Reject);
 }

@@ -20,7 +20,7 @@ use crate::report::{
     DocumentFacts, LaterChanges, PdfSignatureInfo, RevisionChange, RevisionFacts, SignatureStatus,
     SignatureVerdict,
 };
-use crate::verdict::{Context, days_from_civil, empty_verdict, judge};
+use crate::verdict::{Context, days_from_civil, empty_verdict, judge, judge_document_timestamp};
 
 /// Most form-field nodes visited per revision.
 const MAX_FIELD_NODES: usize = 10_000;
@@ -307,7 +307,13 @@ pub(crate) fn parse_pdf_date(s: &str) -> Option<i64> {
     Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
 
-const SUPPORTED_SUBFILTERS: &[&[u8]] = &[b"adbe.pkcs7.detached", b"ETSI.CAdES.detached"];
+const SUPPORTED_SUBFILTERS: &[&[u8]] = &[
+    b"adbe.pkcs7.detached",
+    b"ETSI.CAdES.detached",
+    DOCUMENT_TIMESTAMP,
+];
+/// Sub-filter of PAdES document time-stamps.
+const DOCUMENT_TIMESTAMP: &[u8] = b"ETSI.RFC3161";
 
 fn verify_one<R: Read + Seek>(
     doc: &mut Document<R>,
@@ -440,6 +446,10 @@ fn verify_one<R: Read + Seek>(
     };
     let claimed = m.as_deref().and_then(parse_pdf_date);
     let mut digest_fn = |alg| digest_ranges(doc.src.reader(), &[(a, b), (c, l)], alg);
+    if subfilter.as_deref() == Some(DOCUMENT_TIMESTAMP) {
+        judge_document_timestamp(&mut v, &cms_bytes, &mut digest_fn, ctx);
+        return v;
+    }
     let check = check_signed_data(&cms_bytes, Content::Detached(&mut digest_fn));
     judge(&mut v, check, claimed, ctx);
     v

@@ -89,6 +89,34 @@ impl Signer {
     /// A detached CMS SignedData (DER) over content with SHA-256 digest
     /// `content_digest`.
     pub fn sign_digest(&self, content_digest: &[u8], opts: &SignOptions) -> Vec<u8> {
+        self.sign_content(content_digest, None, opts)
+    }
+
+    /// An RFC 3161 time-stamp token whose imprint is `imprint` (SHA-256),
+    /// issued by the test signer (which is not a time-stamping authority).
+    pub fn time_stamp_token(&self, imprint: &[u8]) -> Vec<u8> {
+        let tst_info = seq(&[
+            &[0x02, 0x01, 0x01],
+            &oid("1.2.3.4.1"),
+            &seq(&[&alg(SHA256), &tlv(0x04, imprint)]),
+            &[0x02, 0x01, 0x2a],
+            &tlv(0x18, b"20270101000000.5Z"),
+        ]);
+        let digest = Sha256::digest(&tst_info);
+        self.sign_content(&digest, Some(&tst_info), &SignOptions::default())
+    }
+
+    fn sign_content(
+        &self,
+        content_digest: &[u8],
+        tst_info: Option<&[u8]>,
+        opts: &SignOptions,
+    ) -> Vec<u8> {
+        let content_type = if tst_info.is_some() {
+            "1.2.840.113549.1.9.16.1.4"
+        } else {
+            "1.2.840.113549.1.7.1"
+        };
         let cert = Certificate::from_der(&self.cert).unwrap_or_else(|e| panic!("cert: {e}"));
         let issuer = cert.tbs_certificate().issuer().to_der().unwrap_or_default();
         let serial = cert
@@ -97,10 +125,7 @@ impl Signer {
             .to_der()
             .unwrap_or_default();
         let mut attrs = [
-            seq(&[
-                &oid("1.2.840.113549.1.9.3"),
-                &tlv(0x31, &oid("1.2.840.113549.1.7.1")),
-            ]),
+            seq(&[&oid("1.2.840.113549.1.9.3"), &tlv(0x31, &oid(content_type))]),
             seq(&[
                 &oid("1.2.840.113549.1.9.4"),
                 &tlv(0x31, &tlv(0x04, content_digest)),
@@ -129,7 +154,10 @@ impl Signer {
         let signed_data = seq(&[
             &[0x02, 0x01, 0x01],
             &tlv(0x31, &alg(SHA256)),
-            &seq(&[&oid("1.2.840.113549.1.7.1")]),
+            &match tst_info {
+                Some(tst) => seq(&[&oid(content_type), &tlv(0xa0, &tlv(0x04, tst))]),
+                None => seq(&[&oid(content_type)]),
+            },
             &tlv(0xa0, &self.cert),
             &tlv(0x31, &signer_info),
         ]);
@@ -264,7 +292,12 @@ pub fn signed_pdf(signer: &Signer, spec: &PdfSpec) -> Vec<u8> {
         let mut h = Sha256::new();
         h.update(&out[..contents_at]);
         h.update(&out[gap_end..]);
-        let cms = signer.sign_digest(&h.finalize(), &spec.sign);
+        let digest = h.finalize();
+        let cms = if spec.subfilter == "ETSI.RFC3161" {
+            signer.time_stamp_token(&digest)
+        } else {
+            signer.sign_digest(&digest, &spec.sign)
+        };
         assert!(cms.len() <= spec.reserved, "CMS does not fit");
         let hex: String = cms.iter().map(|b| format!("{b:02x}")).collect();
         out[contents_at + 1..contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
