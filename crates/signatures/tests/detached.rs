@@ -137,3 +137,87 @@ fn detached_signature_made_here_verifies_over_a_streamed_file() {
     );
     assert!(v.evidence.cms.is_some() && !v.evidence.certificate_path.is_empty());
 }
+
+fn data(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn openssl_report(signature: &str, anchor_pem: Option<&str>) -> signatures::SignatureReport {
+    let mut anchors = signatures::TrustAnchors::new();
+    match anchor_pem {
+        Some(pem) => anchors
+            .add_pem(&data(pem))
+            .unwrap_or_else(|e| panic!("{pem}: {e}")),
+        None => anchors
+            .add_der(&Signer::load().cert)
+            .unwrap_or_else(|e| panic!("signer: {e}")),
+    }
+    verify_detached(
+        Cursor::new(data("detached-content.txt")),
+        &data(signature),
+        &signatures::VerifyOptions::new(anchors),
+    )
+}
+
+#[test]
+fn openssl_ecdsa_p384_signature_is_accepted() {
+    let report = openssl_report("detached-content.txt.p384.p7s", Some("p384-seal.cert.pem"));
+    assert_eq!(report.decision, Decision::Accept, "{}", report.reason);
+    let v = &report.signatures[0];
+    assert_eq!(v.algorithms.key.as_deref(), Some("ECDSA P-384"));
+    assert_eq!(v.signer_cn.as_deref(), Some("Con dấu P-384"));
+}
+
+#[test]
+fn openssl_rsa_pss_signature_is_accepted() {
+    let report = openssl_report("detached-content.txt.pss.p7s", None);
+    assert_eq!(report.decision, Decision::Accept, "{}", report.reason);
+    assert_eq!(
+        report.signatures[0]
+            .algorithms
+            .signature_algorithm
+            .as_deref(),
+        Some("1.2.840.113549.1.1.10")
+    );
+}
+
+#[test]
+fn sha1_signature_is_accepted_with_a_weak_algorithm_warning() {
+    let report = openssl_report("detached-content.txt.sha1.p7s", None);
+    let v = &report.signatures[0];
+    assert!(v.intact);
+    assert!(!v.weak_algorithms.is_empty(), "{:?}", v.warnings);
+    assert_eq!(report.decision, Decision::AcceptWithWarning);
+    assert!(
+        report.reason.contains("weak algorithm"),
+        "{}",
+        report.reason
+    );
+}
+
+#[test]
+fn openssl_signature_over_other_content_is_broken() {
+    let mut anchors = signatures::TrustAnchors::new();
+    anchors
+        .add_der(&Signer::load().cert)
+        .unwrap_or_else(|e| panic!("signer: {e}"));
+    let report = verify_detached(
+        Cursor::new(b"other content".to_vec()),
+        &data("detached-content.txt.pss.p7s"),
+        &signatures::VerifyOptions::new(anchors),
+    );
+    assert_eq!(report.signatures[0].status, SignatureStatus::Broken);
+    assert!(
+        report.signatures[0]
+            .problems
+            .iter()
+            .any(|p| p.contains("message digest")),
+        "{:?}",
+        report.signatures[0].problems
+    );
+}
