@@ -182,3 +182,23 @@ fn document_time_stamp_is_checked_against_the_signed_bytes() {
     assert!(!report.signatures[0].intact);
     assert_eq!(report.decision, Decision::Reject);
 }
+
+#[test]
+fn object_streams_and_compressed_cross_reference_streams_are_read() {
+    let signer = Signer::load();
+    let spec = PdfSpec {
+        xref_stream: true,
+        fields: 2,
+        ..PdfSpec::default()
+    };
+    let pdf = signed_pdf(&signer, &spec);
+    let report = verify_pdf_bytes(&pdf, &options_trusting(&signer));
+    assert_eq!(report.signatures.len(), 2, "{:?}", report.document);
+    assert!(
+        report.signatures[0].intact,
+        "{:?}",
+        report.signatures[0].problems
+    );
+    assert!(report.signatures[0].byte_range_ok && report.signatures[0].covers_whole_file);
+    assert_eq!(report.signatures[0].field.as_deref(), Some("Signature1"));
+}

@@ -3,8 +3,25 @@
 
 mod common;
 
+use std::sync::OnceLock;
+
+use common::signer::{PdfSpec, Signer, options_trusting, signed_pdf};
 use proptest::prelude::*;
-use signatures::{SignatureReport, verify_pdf_bytes};
+use signatures::{SignatureReport, VerifyOptions, verify_pdf_bytes};
+
+/// A signed PDF with an object stream and a compressed, predicted
+/// cross-reference stream, and options that trust its signer.
+fn compressed_pdf() -> &'static (Vec<u8>, VerifyOptions) {
+    static PDF: OnceLock<(Vec<u8>, VerifyOptions)> = OnceLock::new();
+    PDF.get_or_init(|| {
+        let signer = Signer::load();
+        let spec = PdfSpec {
+            xref_stream: true,
+            ..PdfSpec::default()
+        };
+        (signed_pdf(&signer, &spec), options_trusting(&signer))
+    })
+}
 
 /// Fixtures whose signatures are all intact, per the manifest.
 fn intact_fixtures() -> Vec<(String, Vec<u8>)> {
@@ -71,6 +88,23 @@ proptest! {
         let report = verify_pdf_bytes(&bytes, &common::options());
         no_intact_signature_covers(&report, &positions)
             .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+    }
+
+    #[test]
+    fn damaged_compressed_structures_never_panic_or_pass_as_intact(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+    ) {
+        let (original, options) = compressed_pdf();
+        let mut bytes = original.clone();
+        let mut positions = Vec::new();
+        for (at, xor) in &edits {
+            let p = at.index(bytes.len());
+            bytes[p] ^= xor;
+            positions.push(p);
+        }
+        positions.retain(|p| bytes[*p] != original[*p]);
+        let report = verify_pdf_bytes(&bytes, options);
+        no_intact_signature_covers(&report, &positions).map_err(TestCaseError::fail)?;
     }
 
     #[test]

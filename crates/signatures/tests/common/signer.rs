@@ -176,6 +176,8 @@ pub struct PdfSpec {
     /// Reserved bytes for each CMS.
     pub reserved: usize,
     pub sign: SignOptions,
+    /// Compressed object stream and cross-reference stream.
+    pub xref_stream: bool,
 }
 
 impl Default for PdfSpec {
@@ -186,42 +188,80 @@ impl Default for PdfSpec {
             subfilter: "adbe.pkcs7.detached".into(),
             reserved: 4096,
             sign: SignOptions::default(),
+            xref_stream: false,
         }
     }
 }
 
 const BR_PLACEHOLDER: &[u8] = b"[0 0000000000 0000000000 0000000000]";
 
+/// Where an object was written.
+#[derive(Clone, Copy)]
+enum Location {
+    Offset(usize),
+    InStream { stream: usize, index: usize },
+}
+
+/// Deflates `data` (zlib format).
+fn deflate(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+}
+
 /// A one-page PDF with `spec.fields` signature fields; the first signature
 /// is a real one over the whole file (other fields stay zero-filled).
+/// With `spec.xref_stream`, the catalog, pages and widgets go into a
+/// compressed object stream and the cross-reference is a compressed,
+/// PNG-predicted stream.
 pub fn signed_pdf(signer: &Signer, spec: &PdfSpec) -> Vec<u8> {
     let mut out: Vec<u8> = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets: Vec<usize> = Vec::new();
+    let mut locations: std::collections::BTreeMap<usize, Location> = Default::default();
     let n = spec.fields;
     // Objects: 1 catalog, 2 pages, 3 page, 4 content, then per field i:
-    // widget 5+2i, signature 6+2i.
+    // widget 5+2i, signature 6+2i; then the object stream and the
+    // cross-reference stream when used.
     let widget = |i: usize| 5 + 2 * i;
     let sig = |i: usize| 6 + 2 * i;
+    let objstm_num = 5 + 2 * n;
+    let xref_num = objstm_num + 1;
     let refs: String = (0..n).map(|i| format!("{} 0 R ", widget(i))).collect();
-    let mut push = |out: &mut Vec<u8>, body: &[u8], num: usize| {
-        offsets.push(out.len());
+    let push = |out: &mut Vec<u8>,
+                locations: &mut std::collections::BTreeMap<usize, Location>,
+                body: &[u8],
+                num: usize| {
+        locations.insert(num, Location::Offset(out.len()));
         out.extend_from_slice(format!("{num} 0 obj\n").as_bytes());
         out.extend_from_slice(body);
         out.extend_from_slice(b"\nendobj\n");
     };
-    push(
-        &mut out,
-        format!("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [{refs}] /SigFlags 3 >> >>")
-            .as_bytes(),
-        1,
-    );
-    push(&mut out, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", 2);
-    push(
-        &mut out,
-        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Annots [{refs}] >>")
-            .as_bytes(),
-        3,
-    );
+    let mut small: Vec<(usize, Vec<u8>)> = vec![
+        (
+            1,
+            format!("<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [{refs}] /SigFlags 3 >> >>")
+                .into_bytes(),
+        ),
+        (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec()),
+        (
+            3,
+            format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Annots [{refs}] >>")
+                .into_bytes(),
+        ),
+    ];
+    for i in 0..n {
+        small.push((
+            widget(i),
+            format!(
+                "<< /FT /Sig /T (Signature{}) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /V {} 0 R >>",
+                i + 1,
+                sig(i)
+            )
+            .into_bytes(),
+        ));
+    }
+    if !spec.xref_stream {
+        for (num, body) in &small {
+            push(&mut out, &mut locations, body, *num);
+        }
+    }
     let mut content = b"BT /F1 12 Tf 72 770 Td (Kho test document) Tj ET\n".to_vec();
     let mut x: u32 = 2_463_534_242;
     content.extend((0..spec.filler).map(|_| {
@@ -233,49 +273,107 @@ pub fn signed_pdf(signer: &Signer, spec: &PdfSpec) -> Vec<u8> {
     let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
     stream.extend_from_slice(&content);
     stream.extend_from_slice(b"\nendstream");
-    push(&mut out, &stream, 4);
+    push(&mut out, &mut locations, &stream, 4);
     let mut placeholders = Vec::new();
     for i in 0..n {
-        push(
-            &mut out,
-            format!(
-                "<< /FT /Sig /T (Signature{}) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /V {} 0 R >>",
-                i + 1,
-                sig(i)
-            )
-            .as_bytes(),
-            widget(i),
-        );
         let mut body = format!(
             "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /{} /M (D:20270101000000Z) /ByteRange ",
             spec.subfilter
         )
         .into_bytes();
-        let br_at = out.len() + format!("{} 0 obj\n", sig(i)).len() + body.len();
+        let header = format!("{} 0 obj\n", sig(i)).len();
+        let br_at = out.len() + header + body.len();
         body.extend_from_slice(BR_PLACEHOLDER);
         body.extend_from_slice(b" /Contents ");
-        let contents_at = out.len() + format!("{} 0 obj\n", sig(i)).len() + body.len();
+        let contents_at = out.len() + header + body.len();
         body.push(b'<');
         body.extend(std::iter::repeat_n(b'0', spec.reserved * 2));
         body.push(b'>');
         body.extend_from_slice(b" >>");
         placeholders.push((br_at, contents_at));
-        push(&mut out, &body, sig(i));
+        push(&mut out, &mut locations, &body, sig(i));
     }
-    let xref_at = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
-    );
-    for off in &offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n",
-            offsets.len() + 1
+    if spec.xref_stream {
+        let mut header = String::new();
+        let mut objects = Vec::new();
+        for (index, (num, body)) in small.iter().enumerate() {
+            header.push_str(&format!("{num} {} ", objects.len()));
+            objects.extend_from_slice(body);
+            objects.push(b'\n');
+            locations.insert(
+                *num,
+                Location::InStream {
+                    stream: objstm_num,
+                    index,
+                },
+            );
+        }
+        let mut data = header.clone().into_bytes();
+        data.extend_from_slice(&objects);
+        let packed = deflate(&data);
+        let mut body = format!(
+            "<< /Type /ObjStm /N {} /First {} /Filter /FlateDecode /Length {} >>\nstream\n",
+            small.len(),
+            header.len(),
+            packed.len()
         )
-        .as_bytes(),
-    );
+        .into_bytes();
+        body.extend_from_slice(&packed);
+        body.extend_from_slice(b"\nendstream");
+        push(&mut out, &mut locations, &body, objstm_num);
+
+        let xref_at = out.len();
+        locations.insert(xref_num, Location::Offset(xref_at));
+        // Rows of /W [1 4 2], PNG "Up" predicted.
+        let mut rows = Vec::new();
+        let mut prev = [0u8; 7];
+        for num in 0..=xref_num {
+            let mut row = [0u8; 7];
+            match locations.get(&num) {
+                None => row[5..7].copy_from_slice(&0xffffu16.to_be_bytes()),
+                Some(Location::Offset(off)) => {
+                    row[0] = 1;
+                    row[1..5].copy_from_slice(&(*off as u32).to_be_bytes());
+                }
+                Some(Location::InStream { stream, index }) => {
+                    row[0] = 2;
+                    row[1..5].copy_from_slice(&(*stream as u32).to_be_bytes());
+                    row[5..7].copy_from_slice(&(*index as u16).to_be_bytes());
+                }
+            }
+            rows.push(2u8);
+            rows.extend(row.iter().zip(prev.iter()).map(|(a, b)| a.wrapping_sub(*b)));
+            prev = row;
+        }
+        let packed = deflate(&rows);
+        let mut body = format!(
+            "<< /Type /XRef /Size {} /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 7 >> /Length {} >>\nstream\n",
+            xref_num + 1,
+            packed.len()
+        )
+        .into_bytes();
+        body.extend_from_slice(&packed);
+        body.extend_from_slice(b"\nendstream");
+        push(&mut out, &mut locations, &body, xref_num);
+        out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
+    } else {
+        let xref_at = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", locations.len() + 1).as_bytes(),
+        );
+        for loc in locations.values() {
+            if let Location::Offset(off) = loc {
+                out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+            }
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n",
+                locations.len() + 1
+            )
+            .as_bytes(),
+        );
+    }
     let len = out.len();
     for &(br_at, contents_at) in &placeholders {
         let gap_end = contents_at + spec.reserved * 2 + 2;
