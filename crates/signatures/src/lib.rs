@@ -21,6 +21,20 @@
 //! signed byte ranges, so large files are not loaded into memory.
 //! Revocation (CRL, OCSP) is not checked; every verdict says so.
 //!
+//! # How it is organised
+//!
+//! - `pdf`: the file structure (cross-reference tables and streams, object
+//!   streams, one section per revision), discovery of signature fields in
+//!   every revision, `/ByteRange` checks, and `changes`, which compares the
+//!   objects each later revision redefines with the signed ones.
+//! - `cms`: SignedData (BER accepted via `asn1`), message digest, signed
+//!   attributes, signing-certificate attribute, RFC 3161 tokens.
+//! - `crypto`: RSA PKCS#1 v1.5 / PSS and ECDSA P-256 / P-384.
+//! - `certpath`: path building to the [`TrustAnchors`], key usage, validity
+//!   at a given time, weak keys.
+//! - `verdict`, [`report`](SignatureReport), [`policy`](Policy): turning
+//!   checks into stored verdicts and a decision.
+//!
 //! ```no_run
 //! use signatures::{TrustAnchors, VerifyOptions, verify_pdf};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -221,3 +221,66 @@ fn openssl_signature_over_other_content_is_broken() {
         report.signatures[0].problems
     );
 }
+
+/// Re-encodes DER as BER: every constructed element gets an indefinite
+/// length, and every OCTET STRING longer than 8 bytes is split into a
+/// constructed string of two segments.
+fn to_ber(der: &[u8]) -> Vec<u8> {
+    fn header(input: &[u8]) -> (u8, usize, usize) {
+        let tag = input[0];
+        let first = input[1];
+        if first < 0x80 {
+            (tag, 2, first as usize)
+        } else {
+            let n = (first & 0x7f) as usize;
+            let len = input[2..2 + n]
+                .iter()
+                .fold(0usize, |a, b| a << 8 | *b as usize);
+            (tag, 2 + n, len)
+        }
+    }
+    fn encode(input: &[u8], out: &mut Vec<u8>) -> usize {
+        let (tag, hlen, len) = header(input);
+        let value = &input[hlen..hlen + len];
+        if tag & 0x20 != 0 {
+            out.extend_from_slice(&[tag, 0x80]);
+            let mut pos = 0;
+            while pos < value.len() {
+                pos += encode(&value[pos..], out);
+            }
+            out.extend_from_slice(&[0, 0]);
+        } else if tag == 0x04 && value.len() > 8 {
+            let (a, b) = value.split_at(value.len() / 2);
+            out.extend_from_slice(&[0x24, 0x80]);
+            out.extend(common::signer::tlv(0x04, a));
+            out.extend(common::signer::tlv(0x04, b));
+            out.extend_from_slice(&[0, 0]);
+        } else {
+            out.extend_from_slice(&input[..hlen + len]);
+        }
+        hlen + len
+    }
+    let mut out = Vec::new();
+    encode(der, &mut out);
+    out
+}
+
+#[test]
+fn fully_ber_encoded_cms_with_split_strings_still_verifies() {
+    let signer = Signer::load();
+    let content = b"Bien ban hop so 12".to_vec();
+    let der = signer.sign_digest(&Sha256::digest(&content), &SignOptions::default());
+    let ber = to_ber(&der);
+    assert_ne!(ber, der);
+    let report = verify_detached(Cursor::new(&content), &ber, &options_trusting(&signer));
+    assert_eq!(report.decision, Decision::Accept, "{}", report.reason);
+    assert_eq!(
+        report.signatures[0].algorithms.cms_encoding.as_deref(),
+        Some("ber")
+    );
+    // The evidence keeps the CMS exactly as it was found.
+    let stored = base64::engine::general_purpose::STANDARD
+        .decode(report.signatures[0].evidence.cms.as_deref().unwrap_or(""))
+        .unwrap_or_default();
+    assert_eq!(stored, ber);
+}
