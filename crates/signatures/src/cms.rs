@@ -111,6 +111,7 @@ pub(crate) enum Content<'a> {
 pub(crate) fn check_signed_data(
     blob: &[u8],
     content: Content<'_>,
+    extra: &[ParsedCert],
 ) -> Result<SignedDataCheck, SignatureError> {
     let len = asn1::leading_element_len(blob)?;
     let original = blob.get(..len).unwrap_or(blob).to_vec();
@@ -221,7 +222,10 @@ pub(crate) fn check_signed_data(
         }
     }
 
-    check.signer = find_signer(&si.sid, &check.certificates);
+    // The signer certificate may be left out of the CMS when the verifier
+    // is expected to have it; look among the caller's certificates too.
+    check.signer =
+        find_signer(&si.sid, &check.certificates).or_else(|| find_signer(&si.sid, extra));
     let Some(signer) = check.signer.clone() else {
         check
             .problems
@@ -519,7 +523,7 @@ pub(crate) fn check_timestamp(
         valid_at_gen_time: false,
         problems: Vec::new(),
     };
-    let check = match check_signed_data(token, Content::Encapsulated) {
+    let check = match check_signed_data(token, Content::Encapsulated, extra) {
         Ok(c) => c,
         Err(e) => {
             out.problems.push(format!("time-stamp token: {e}"));

@@ -67,7 +67,7 @@ pub(crate) fn verify<R: Read + Seek>(
     facts.size = size;
     let der = signature_der(signature);
     let mut digest_fn = |alg| digest_ranges(&mut content, &[(0, size)], alg);
-    let check = check_signed_data(&der, Content::Detached(&mut digest_fn));
+    let check = check_signed_data(&der, Content::Detached(&mut digest_fn), ctx.extra);
     if let Err(e) = &check
         && !matches!(e, SignatureError::Unsupported(_))
     {

@@ -450,7 +450,7 @@ fn verify_one<R: Read + Seek>(
         judge_document_timestamp(&mut v, &cms_bytes, &mut digest_fn, ctx);
         return v;
     }
-    let check = check_signed_data(&cms_bytes, Content::Detached(&mut digest_fn));
+    let check = check_signed_data(&cms_bytes, Content::Detached(&mut digest_fn), ctx.extra);
     judge(&mut v, check, claimed, ctx);
     v
 }
