@@ -19,6 +19,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config;
 
+/// Records committed per journal batch by one `kho deposit`.
+const DEPOSIT_GROUP: usize = 64;
+/// Records stored at the same time.
+const DEPOSIT_CONCURRENCY: usize = 8;
+
 /// An error in how `kho` was called (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -291,54 +296,39 @@ async fn deposit(
     let pb = ctx.progress(total, "deposit");
     let mut receipts = Vec::new();
     let mut failure = None;
-    for (files, md) in requests {
-        let n = files.len();
-        let dfiles = files
+    // Records are stored several at a time and committed a group per journal batch;
+    // each is acknowledged (printed) only after its group's batch is written.
+    let mut pending = requests.into_iter().peekable();
+    while pending.peek().is_some() {
+        let group: Vec<(Vec<PathBuf>, serde_json::Value)> = pending.by_ref().take(DEPOSIT_GROUP).collect();
+        let names: Vec<String> = group
             .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let role = if i == 0 {
-                    FileRole::Main
-                } else {
-                    FileRole::Attachment
-                };
-                DepositFile::from_path(f.clone(), role)
+            .map(|(f, _)| f.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))
+            .collect();
+        let sizes: Vec<u64> = group
+            .iter()
+            .map(|(f, _)| f.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum())
+            .collect();
+        let reqs = group
+            .into_iter()
+            .map(|(files, md)| DepositRequest {
+                metadata: md,
+                files: files
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let role = if i == 0 { FileRole::Main } else { FileRole::Attachment };
+                        DepositFile::from_path(f.clone(), role)
+                    })
+                    .collect(),
             })
             .collect();
-        let size: u64 = files
-            .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .map(|m| m.len())
-            .sum();
-        match a
-            .deposit(DepositRequest {
-                metadata: md,
-                files: dfiles,
-            })
-            .await
-        {
-            Ok(r) => {
-                pb.inc(size);
-                if !ctx.json {
-                    pb.suspend(|| {
-                        println!(
-                            "{}\t{}{}",
-                            r.record_id,
-                            r.files.first().map(|f| f.filename.as_str()).unwrap_or(""),
-                            if n > 1 {
-                                format!(" (+{} files)", n - 1)
-                            } else {
-                                String::new()
-                            }
-                        )
-                    });
-                }
-                receipts.push(r);
-            }
+        let results = match a.deposit_many(reqs, DEPOSIT_CONCURRENCY).await {
+            Ok(r) => r,
             Err(e) => {
                 failure = Some(anyhow::Error::new(e).context(format!(
-                    "deposit of {} failed ({} record(s) deposited before it are safe)",
-                    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
+                    "committing a group of deposits failed; none of {} was acknowledged ({} record(s) acknowledged before are safe)",
+                    names.join("; "),
                     receipts.len()
                 )));
                 break;
@@ -364,6 +354,34 @@ fn parse_id(id: &str) -> anyhow::Result<RecordId> {
 async fn get(
     ctx: &Ctx,
     id: &str,
+        };
+        for ((r, name), size) in results.into_iter().zip(names).zip(sizes) {
+            match r {
+                Ok(r) => {
+                    pb.inc(size);
+                    if !ctx.json {
+                        let extra = r.files.len().saturating_sub(1);
+                        pb.suspend(|| {
+                            println!(
+                                "{}\t{}{}",
+                                r.record_id,
+                                r.files.first().map(|f| f.filename.as_str()).unwrap_or(""),
+                                if extra > 0 { format!(" (+{extra} files)") } else { String::new() }
+                            )
+                        });
+                    }
+                    receipts.push(r);
+                }
+                Err(e) if failure.is_none() => {
+                    failure = Some(anyhow::Error::new(e).context(format!(
+                        "deposit of {name} failed; nothing of it is visible (every record printed is safe)"
+                    )));
+                }
+                Err(e) => eprintln!("kho: deposit of {name} also failed: {e}"),
+            }
+        }
+        if failure.is_some() {
+            break;
     file: usize,
     output: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {

@@ -246,6 +246,26 @@ pub struct DepositReceipt {
     pub deduplicated: usize,
 }
 
+/// A manifest version written to the store but not yet committed in the journal.
+struct PreparedVersion {
+    manifest: RecordManifest,
+    manifest_blake3: BlobHash,
+    path: Path,
+    stored: Vec<StoredBlob>,
+}
+
+impl PreparedVersion {
+    fn receipt(self, seq: u64) -> DepositReceipt {
+        DepositReceipt {
+            record_id: self.manifest.record_id,
+            version: self.manifest.version,
+            deduplicated: self.stored.iter().filter(|b| b.deduplicated).count(),
+            files: self.manifest.files,
+            journal_seq: seq,
+        }
+    }
+}
+
 struct Writer {
     lease: WriterLease,
     journal: JournalWriter,
@@ -441,6 +461,48 @@ impl Archive {
     /// Deposits one record: stores its files, writes manifest v1, commits it in the journal.
     pub async fn deposit(&mut self, req: DepositRequest) -> Result<DepositReceipt> {
         self.writer()?;
+        let p = self.prepare_deposit(req).await?;
+        let events = self.commit_events(&p, RECORD_DEPOSITED)?;
+        let seq = self.append_events(events).await?;
+        Ok(p.receipt(seq))
+    }
+
+    /// Deposits many records, storing up to `concurrency` of them at once and
+    /// committing all that were stored in one journal batch (group commit). Each
+    /// result says what became of one request; a record is acknowledged only once
+    /// the shared batch is written.
+    pub async fn deposit_many(
+        &mut self,
+        requests: Vec<DepositRequest>,
+        concurrency: usize,
+    ) -> Result<Vec<Result<DepositReceipt>>> {
+        self.writer()?;
+        let prepared: Vec<Result<PreparedVersion>> = {
+            let this = &*self;
+            futures::stream::iter(requests)
+                .map(|r| this.prepare_deposit(r))
+                .buffered(concurrency.max(1))
+                .collect()
+                .await
+        };
+        let mut events = Vec::new();
+        for p in prepared.iter().flatten() {
+            events.extend(self.commit_events(p, RECORD_DEPOSITED)?);
+        }
+        let seq = if events.is_empty() {
+            0
+        } else {
+            self.append_events(events).await?
+        };
+        Ok(prepared
+            .into_iter()
+            .map(|p| p.map(|p| p.receipt(seq)))
+            .collect())
+    }
+
+    /// Checks a deposit, stores its files and writes its version 1 manifest; nothing
+    /// is visible until the returned version is committed in the journal.
+    async fn prepare_deposit(&self, req: DepositRequest) -> Result<PreparedVersion> {
         let metadata = normalise_metadata(req.metadata)?;
         check_deposit_rules(&metadata)?;
         if req.files.is_empty() {
@@ -503,36 +565,37 @@ impl Archive {
             metadata,
             files,
         };
-        let seq = self
-            .commit_version(&manifest, RECORD_DEPOSITED, &stored)
-            .await?;
-        Ok(DepositReceipt {
-            record_id: manifest.record_id,
-            version: 1,
-            deduplicated: stored.iter().filter(|b| b.deduplicated).count(),
-            files: manifest.files,
-            journal_seq: seq,
-        })
+        self.write_manifest(manifest, stored).await
     }
 
-    /// Writes a manifest version and commits it with a journal event.
-    async fn commit_version(
-        &mut self,
-        manifest: &RecordManifest,
-        kind: &str,
-        stored: &[StoredBlob],
-    ) -> Result<u64> {
+    /// Writes a manifest version (create-only); committing it is a separate step.
+    async fn write_manifest(
+        &self,
+        manifest: RecordManifest,
+        stored: Vec<StoredBlob>,
+    ) -> Result<PreparedVersion> {
         let bytes = Bytes::from(
-            serde_json::to_vec_pretty(manifest)
+            serde_json::to_vec_pretty(&manifest)
                 .map_err(|e| ArchiveError::Internal(e.to_string()))?,
         );
         let path = layout::manifest(&manifest.record_id, manifest.version);
         self.store.put_create(&path, bytes.clone()).await?;
-        let detail = CommitDetail {
-            version: manifest.version,
-            manifest: path.to_string(),
+        Ok(PreparedVersion {
             manifest_blake3: BlobHash::of(&bytes),
-            files: manifest
+            path,
+            manifest,
+            stored,
+        })
+    }
+
+    /// The journal events that commit a written manifest version.
+    fn commit_events(&self, p: &PreparedVersion, kind: &str) -> Result<Vec<Event>> {
+        let detail = CommitDetail {
+            version: p.manifest.version,
+            manifest: p.path.to_string(),
+            manifest_blake3: p.manifest_blake3,
+            files: p
+                .manifest
                 .files
                 .iter()
                 .map(|f| CommitFile {
@@ -545,11 +608,11 @@ impl Archive {
         let mut events = vec![Event::new(
             &self.options.actor,
             kind,
-            manifest.record_id.to_string(),
+            p.manifest.record_id.to_string(),
             Outcome::Success,
             serde_json::to_value(&detail).map_err(|e| ArchiveError::Internal(e.to_string()))?,
         )];
-        for b in stored.iter().filter(|b| b.replaced_damaged) {
+        for b in p.stored.iter().filter(|b| b.replaced_damaged) {
             events.push(Event::new(
                 &self.options.actor,
                 BLOB_REPLACED,
@@ -558,7 +621,7 @@ impl Archive {
                 serde_json::json!({ "reason": "existing copy was damaged; moved to quarantine and replaced by an intact upload" }),
             ));
         }
-        self.append_events(events).await
+        Ok(events)
     }
 
     /// Ids of every committed record.

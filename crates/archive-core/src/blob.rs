@@ -495,30 +495,76 @@ pub async fn check_path(store: &Store, path: &Path, encoding: Encoding) -> Resul
     if let (Backend::Local { root }, Encoding::Identity) = (store.backend(), encoding) {
         let file = root.join(path.as_ref());
         let p = path.to_string();
-        return tokio::task::spawn_blocking(move || {
-            let mut h = blake3::Hasher::new();
-            match h.update_mmap_rayon(&file) {
-                Ok(_) => Ok(BlobCheck {
-                    actual: Some(h.finalize().into()),
-                    size: h.count(),
-                    stored_size: h.count(),
-                    error: None,
-                }),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ArchiveError::Damaged {
-                    object: p,
-                    detail: "object is missing".into(),
-                }),
-                Err(source) => Err(ArchiveError::Io {
-                    what: format!("reading {p}"),
-                    source,
-                }),
-            }
-        })
-        .await
-        .map_err(|e| ArchiveError::Internal(e.to_string()))?;
+        return tokio::task::spawn_blocking(move || hash_local_file(&file, &p))
+            .await
+            .map_err(|e| ArchiveError::Internal(e.to_string()))?;
     }
     let stream = raw_stream(store, path).await?;
     hash_stream(stream, encoding).await
+}
+
+/// Re-hashes a local file: one thread reads sequentially while BLAKE3 hashes the
+/// previous chunk on every core, so a cold file is read in order at disk speed.
+fn hash_local_file(file: &FsPath, name: &str) -> Result<BlobCheck> {
+    const READ_CHUNK: usize = 4 * 1024 * 1024;
+    let io_err = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ArchiveError::Damaged {
+                object: name.to_string(),
+                detail: "object is missing".into(),
+            }
+        } else {
+            ArchiveError::Io {
+                what: format!("reading {name}"),
+                source,
+            }
+        }
+    };
+    let mut f = std::fs::File::open(file).map_err(io_err)?;
+    let mut h = blake3::Hasher::new();
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(2);
+    let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(3);
+    for _ in 0..3 {
+        let _ = free_tx.send(vec![0u8; READ_CHUNK]);
+    }
+    let read_result = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> std::io::Result<()> {
+            while let Ok(mut buf) = free_rx.recv() {
+                let mut filled = 0;
+                while filled < buf.len() {
+                    match f.read(&mut buf[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                let last = filled < buf.len();
+                if full_tx.send((buf, filled)).is_err() || last {
+                    return Ok(());
+                }
+            }
+            Ok(())
+        });
+        while let Ok((buf, n)) = full_rx.recv() {
+            if n >= 1 << 20 {
+                h.update_rayon(&buf[..n]);
+            } else {
+                h.update(&buf[..n]);
+            }
+            let _ = free_tx.send(buf);
+        }
+        reader
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked")))
+    });
+    read_result.map_err(io_err)?;
+    Ok(BlobCheck {
+        actual: Some(h.finalize().into()),
+        size: h.count(),
+        stored_size: h.count(),
+        error: None,
+    })
 }
 
 async fn raw_stream(store: &Store, path: &Path) -> Result<ChunkStream> {

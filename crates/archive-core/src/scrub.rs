@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use serde::Serialize;
 
 use crate::archive::{Archive, event_types};
@@ -106,9 +107,18 @@ pub async fn scrub(
     let mut last_flush = Instant::now();
     let (mut checked, mut bytes, mut done_stored) = (0u64, 0u64, 0u64);
     let mut last_name = String::new();
-    for (name, hash, enc, stored) in &listed {
-        let path = layout::blob(hash, *enc);
-        let c = blob::check_path(&store, &path, *enc).await;
+    // A few blobs in flight: small ones are latency-bound, large ones use every core.
+    let mut checks = futures::stream::iter(listed.iter())
+        .map(|(name, hash, enc, stored)| {
+            let store = store.clone();
+            async move {
+                let path = layout::blob(hash, *enc);
+                let c = blob::check_path(&store, &path, *enc).await;
+                (name, hash, enc, stored, c)
+            }
+        })
+        .buffered(3);
+    while let Some((name, hash, enc, stored, c)) = checks.next().await {
         let (outcome, detail) = match c {
             Ok(c) if c.actual == Some(*hash) => {
                 bytes += c.size;

@@ -12,7 +12,6 @@ use archive_core::archive::{Archive, ArchiveOptions, DepositFile, DepositRequest
 use archive_core::blob::Compression;
 use archive_core::format::FormatPolicy;
 use archive_core::model::FileRole;
-use archive_core::scrub::{self, ScrubOptions};
 use archive_core::store::Store;
 use bytes::Bytes;
 
@@ -42,17 +41,6 @@ fn raw_small_writes(dir: &Path, files: &[Vec<u8>]) -> std::io::Result<f64> {
         fsync_dir(dir)?;
     }
     Ok(files.len() as f64 / t.elapsed().as_secs_f64())
-}
-
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
 }
 
 fn drop_caches() -> bool {
@@ -93,16 +81,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = Store::open_local(&work.path().join("store"))?;
     let mut a = Archive::init(store.clone(), options()).await?;
     let t = Instant::now();
-    for (i, d) in files.iter().enumerate() {
-        a.deposit(DepositRequest {
-            metadata: serde_json::json!({ "summary": format!("văn bản {i}") }),
-            files: vec![DepositFile {
-                filename: format!("{i}.pdf"),
-                role: FileRole::Main,
-                source: FileSource::Bytes(Bytes::from(d.clone())),
-            }],
-        })
-        .await?;
+    // As `kho deposit --each` does: groups of 64 records, 8 stored at a time, one
+    // journal batch per group.
+    for (g, group) in files.chunks(64).enumerate() {
+        let reqs = group
+            .iter()
+            .enumerate()
+            .map(|(i, d)| DepositRequest {
+                metadata: serde_json::json!({ "summary": format!("văn bản {}", g * 64 + i) }),
+                files: vec![DepositFile {
+                    filename: format!("{i}.pdf"),
+                    role: FileRole::Main,
+                    source: FileSource::Bytes(Bytes::from(d.clone())),
+                }],
+            })
+            .collect();
+        for r in a.deposit_many(reqs, 8).await? {
+            r?;
+        }
     }
     let kho_rate = small as f64 / t.elapsed().as_secs_f64();
     rows.push((
@@ -113,7 +109,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     drop(files);
 
-    // 2. One large file: rate vs raw fsync'd copy, and peak RSS.
+    a.close().await?;
+
+    // 2. One large file, deposited by the real `kho` binary in its own process so its
+    //    peak RSS is its own: rate vs a raw fsync'd copy.
+    let kho = std::env::current_exe()?
+        .parent()
+        .ok_or("no exe dir")?
+        .join("kho");
+    let store2 = work.path().join("store2");
+    let cfg = work.path().join("kho.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[store]\nurl = {:?}\n[ingest]\nformats = \"any\"\n",
+            store2.display().to_string()
+        ),
+    )?;
+    let run = |args: &[&str]| {
+        std::process::Command::new(&kho)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--quiet")
+            .args(args)
+            .output()
+    };
+    let o = run(&["init"])?;
+    if !o.status.success() {
+        return Err(format!("kho init: {}", String::from_utf8_lossy(&o.stderr)).into());
+    }
     let total = large_gib * 1024 * 1024 * 1024;
     let src = work.path().join("large.bin");
     {
@@ -139,47 +163,65 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::remove_file(dst)?;
     }
     let raw_copy = total as f64 / t.elapsed().as_secs_f64();
-    let hwm_before = vm_hwm_kib();
     let t = Instant::now();
-    let receipt = a
-        .deposit(DepositRequest {
-            metadata: serde_json::json!({}),
-            files: vec![DepositFile::from_path(src.clone(), FileRole::Main)],
-        })
-        .await?;
+    let mut child = std::process::Command::new(&kho)
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--quiet")
+        .arg("deposit")
+        .arg(&src)
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut hwm = 0u64;
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        if let Some(v) = std::fs::read_to_string(&status_path).ok().and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        }) {
+            hwm = hwm.max(v);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    if !status.success() {
+        return Err("kho deposit of the large file failed".into());
+    }
     let kho_large = total as f64 / t.elapsed().as_secs_f64();
-    let hwm = vm_hwm_kib();
     rows.push((
-        format!("deposit one {large_gib} GiB file"),
+        format!("deposit one {large_gib} GiB file (`kho deposit`)"),
         format!("{:.0} MiB/s", kho_large / 1048576.0),
         format!("{:.0} MiB/s (copy + fsync)", raw_copy / 1048576.0),
         format!("{:.0} % (target ≥ 70 %)", 100.0 * kho_large / raw_copy),
     ));
     rows.push((
-        format!("peak RSS of the process during the {large_gib} GiB deposit"),
-        format!("{} MiB (before: {} MiB)", hwm / 1024, hwm_before / 1024),
+        format!("peak RSS of `kho deposit` of the {large_gib} GiB file"),
+        format!("{} MiB (VmHWM, sampled every 20 ms)", hwm / 1024),
         "-".into(),
         "target < 200 MiB".into(),
     ));
     std::fs::remove_file(&src)?;
-    let _ = receipt;
 
-    // 3. Scrub vs min(sequential read, 2-thread BLAKE3) of the same bytes.
-    let blob_path = work.path().join("store").join(
-        archive_core::layout::blob(
-            &a.catalog()
-                .referenced_blobs()
-                .into_iter()
-                .max_by_key(|(_, (_, s))| *s)
-                .map(|(h, _)| h)
-                .ok_or("no blob")?,
-            archive_core::layout::Encoding::Identity,
-        )
-        .as_ref(),
-    );
+    // 3. `kho scrub` of that store vs min(cold sequential read, 2-thread BLAKE3).
+    let mut blob_file = None;
+    let mut stack = vec![store2.join("blobs")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)?.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if e.metadata()?.len() >= total {
+                blob_file = Some(p);
+            }
+        }
+    }
+    let blob_file = blob_file.ok_or("large blob not found")?;
     let cold = drop_caches();
     let t = Instant::now();
-    let mut f = std::fs::File::open(&blob_path)?;
+    let mut f = std::fs::File::open(&blob_file)?;
     let mut buf = vec![0u8; 8 << 20];
     let mut n = 0u64;
     loop {
@@ -196,19 +238,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let b3_rate = mem.len() as f64 / t.elapsed().as_secs_f64();
     drop(mem);
     let cold2 = drop_caches();
-    let scrub_bytes_start = Instant::now();
-    let rep = scrub::scrub(&mut a, &ScrubOptions::default(), &|_, _| {}).await?;
-    let scrub_rate = rep.bytes as f64 / scrub_bytes_start.elapsed().as_secs_f64();
+    let o = run(&["--json", "scrub"])?;
+    if !o.status.success() {
+        return Err(format!("kho scrub: {}", String::from_utf8_lossy(&o.stderr)).into());
+    }
+    let rep: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+    let bytes = rep["bytes"].as_f64().ok_or("scrub bytes")?;
+    let secs = rep["seconds"].as_f64().ok_or("scrub seconds")?;
+    let scrub_rate = bytes / secs;
     let base_rate = read_rate.min(b3_rate);
     rows.push((
         format!(
-            "scrub {:.1} GiB ({})",
-            rep.bytes as f64 / 1073741824.0,
-            if cold && cold2 {
-                "cold cache"
-            } else {
-                "warm cache: could not drop caches"
-            }
+            "`kho scrub` of {:.1} GiB ({})",
+            bytes / 1073741824.0,
+            if cold && cold2 { "cold cache" } else { "warm cache: could not drop caches" }
         ),
         format!("{:.0} MiB/s", scrub_rate / 1048576.0),
         format!(
@@ -218,7 +261,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         format!("{:.0} % (target ≥ 80 %)", 100.0 * scrub_rate / base_rate),
     ));
-    a.close().await?;
 
     println!("| work | Kho | baseline (same run) | ratio |");
     println!("|---|---|---|---|");
