@@ -6,6 +6,7 @@
 //! index, exports) is derived from the store. See `ARCHITECTURE.md`.
 
 pub mod archive;
+pub mod backup;
 pub mod blob;
 pub mod canary;
 pub mod error;
