@@ -108,6 +108,15 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Back the store up to targets named in kho.toml, verify, restore.
+    Backup {
+        #[command(subcommand)]
+        cmd: crate::backup_cmd::BackupCommand,
+    },
+    /// Replace damaged or missing blobs and manifests with verified copies from backup targets.
+    Repair(crate::backup_cmd::RepairArgs),
+    /// List the format versions of stored objects and upgrade older ones (dry run by default).
+    Migrate(crate::backup_cmd::MigrateArgs),
 }
 
 struct Ctx {
@@ -170,6 +179,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => verify_cmd(&ctx).await,
         Command::Scrub { rate, resume } => scrub_cmd(&ctx, rate, resume).await,
         Command::Log { from, limit } => log(&ctx, from, limit).await,
+        Command::Backup { cmd } => {
+            let sh = crate::backup_cmd::Shared::new(
+                &ctx.store,
+                &ctx.options,
+                ctx.json,
+                ctx.quiet,
+                &cfg,
+                &base,
+            );
+            crate::backup_cmd::backup(sh, cmd).await
+        }
+        Command::Repair(args) => {
+            let sh = crate::backup_cmd::Shared::new(
+                &ctx.store,
+                &ctx.options,
+                ctx.json,
+                ctx.quiet,
+                &cfg,
+                &base,
+            );
+            crate::backup_cmd::repair(sh, args).await
+        }
+        Command::Migrate(args) => {
+            let sh = crate::backup_cmd::Shared::new(
+                &ctx.store,
+                &ctx.options,
+                ctx.json,
+                ctx.quiet,
+                &cfg,
+                &base,
+            );
+            crate::backup_cmd::migrate(sh, args).await
+        }
     }
 }
 

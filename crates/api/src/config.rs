@@ -17,6 +17,29 @@ pub struct Config {
     /// Deposit handling.
     #[serde(default)]
     pub ingest: IngestSection,
+    /// Backup targets.
+    #[serde(default)]
+    pub backup: BackupSection,
+}
+
+/// `[backup]`: other object stores that hold copies of the store.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSection {
+    /// `[backup.targets.NAME]`, by name.
+    #[serde(default)]
+    pub targets: std::collections::BTreeMap<String, TargetSection>,
+}
+
+/// `[backup.targets.NAME]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSection {
+    /// Target URL or local path (relative to the config file's directory).
+    pub url: String,
+    /// S3 settings, as in `[store.s3]`.
+    #[serde(default)]
+    pub s3: S3Settings,
 }
 
 /// `[store]`.

@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 damage found, 2 usage or input error, 3 store unavailable,
 //! 4 store locked by another writer, 5 internal error.
 
+mod backup_cmd;
 mod cli;
 mod config;
 
