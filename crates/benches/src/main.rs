@@ -70,6 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| default.to_string())
     };
     let small: usize = arg("--small", "2000").parse()?;
+    let concurrency: usize = arg("--concurrency", "8").parse()?;
     let large_gib: u64 = arg("--large-gib", "4").parse()?;
     let base = PathBuf::from(arg("--dir", &std::env::temp_dir().display().to_string()));
     let work = tempfile::tempdir_in(&base)?;
@@ -96,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }],
             })
             .collect();
-        for r in a.deposit_many(reqs, 8).await? {
+        for r in a.deposit_many(reqs, concurrency).await? {
             r?;
         }
     }
