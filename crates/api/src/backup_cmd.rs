@@ -262,10 +262,13 @@ async fn run(
             }
         }
     }
-    backup::record(sh.store, sh.options, events, LEASE_WAIT).await?;
+    let recorded = backup::record(sh.store, sh.options, events, LEASE_WAIT).await;
     if sh.json {
         print_json(&reports)?;
     }
+    recorded.map_err(|e| {
+        anyhow::Error::new(e).context("the work is done but its journal event could not be written")
+    })?;
     Ok(ExitCode::from(worst))
 }
 
@@ -347,10 +350,13 @@ async fn verify(sh: &Shared<'_>, target: Option<&str>, sample: bool) -> anyhow::
         }
     }
     drop(primary);
-    backup::record(sh.store, sh.options, events, LEASE_WAIT).await?;
+    let recorded = backup::record(sh.store, sh.options, events, LEASE_WAIT).await;
     if sh.json {
         print_json(&reports)?;
     }
+    recorded.map_err(|e| {
+        anyhow::Error::new(e).context("the work is done but its journal event could not be written")
+    })?;
     Ok(ExitCode::from(worst))
 }
 

@@ -12,8 +12,10 @@ use common::*;
 fn setup(extra_s3: bool) -> Scratch {
     let s = Scratch::new();
     s.init_any();
-    let mut cfg = String::from(
-        "[ingest]\nformats = \"any\"\n[backup.targets.disk2]\nurl = \"backup-disk2\"\n[backup.targets.disk3]\nurl = \"backup-disk3\"\n",
+    // The targets are added to the configuration `init_any` wrote.
+    let mut cfg = std::fs::read_to_string(s.path().join("kho.toml")).expect("config");
+    cfg.push_str(
+        "[backup.targets.disk2]\nurl = \"backup-disk2\"\n[backup.targets.disk3]\nurl = \"backup-disk3\"\n",
     );
     if extra_s3
         && let Ok(ep) = std::env::var("KHO_TEST_S3_ENDPOINT")
@@ -246,9 +248,10 @@ fn a_killed_backup_run_resumes_and_completes() {
 fn an_unreachable_target_fails_within_seconds_with_exit_3() {
     let s = Scratch::new();
     s.init_any();
+    let base = std::fs::read_to_string(s.path().join("kho.toml")).expect("config");
     std::fs::write(
         s.path().join("kho.toml"),
-        "[ingest]\nformats = \"any\"\n[backup.targets.offsite]\nurl = \"s3://kho-offsite/x\"\n[backup.targets.offsite.s3]\nendpoint = \"http://127.0.0.1:1\"\naccess_key_id = \"a\"\nsecret_access_key = \"b\"\n",
+        base + "[backup.targets.offsite]\nurl = \"s3://kho-offsite/x\"\n[backup.targets.offsite.s3]\nendpoint = \"http://127.0.0.1:1\"\naccess_key_id = \"a\"\nsecret_access_key = \"b\"\n",
     )
     .expect("config");
     deposit(&s, "a.bin", b"abc");

@@ -124,8 +124,12 @@ async fn write_format_v1_fixture() {
         let r = a
             .deposit(DepositRequest {
                 metadata: serde_json::json!({
+                    "kind": "outgoing",
                     "doc_number": "05/2016/QĐ-UBND",
                     "doc_type": "Quyết định",
+                    "issued_on": "2016-03-16",
+                    "issuer": "Ủy ban nhân dân tỉnh Nam Định",
+                    "place": "Nam Định",
                     "summary": format!("mẫu định dạng 1: {name}"),
                 }),
                 files: vec![DepositFile {

@@ -11,7 +11,6 @@ use archive_core::archive::{Archive, ArchiveOptions, DepositFile, DepositRequest
 use archive_core::backup::{
     self, Target, VerifyMode, VerifyOptions, event_types, sample::rotation_period,
 };
-use archive_core::blob::Compression;
 use archive_core::format::FormatPolicy;
 use archive_core::layout;
 use archive_core::model::{FileRole, RecordId};
@@ -27,16 +26,28 @@ use object_store::path::Path;
 fn options() -> ArchiveOptions {
     ArchiveOptions {
         formats: FormatPolicy::Any,
-        compression: Compression::default(),
         actor: "test".into(),
+        ..ArchiveOptions::default()
     }
 }
 
 fn nothing(_: u64, _: u64) {}
 
+/// Lawful records metadata (valid whether or not the store checks it), a new
+/// document number each time.
 fn request(name: &str, data: Vec<u8>) -> DepositRequest {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     DepositRequest {
-        metadata: serde_json::json!({ "summary": format!("bản sao lưu {name}") }),
+        metadata: serde_json::json!({
+            "kind": "outgoing",
+            "doc_number": format!("{n:02}/2016/QĐ-UBND"),
+            "doc_type": "Quyết định",
+            "issued_on": "2016-03-16",
+            "issuer": "Ủy ban nhân dân tỉnh Nam Định",
+            "place": "Nam Định",
+            "summary": format!("Ban hành quy định lưu trữ, bản sao lưu {name}"),
+        }),
         files: vec![DepositFile {
             filename: name.into(),
             role: FileRole::Main,
