@@ -99,6 +99,12 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// Search records: words with or without diacritics, "quoted phrases", document numbers.
+    Search(crate::search_cmd::SearchArgs),
+    /// Show how a text is normalised and tokenised for search.
+    Analyze(crate::search_cmd::AnalyzeArgs),
+    /// Rebuild the search index from the store.
+    Reindex,
     /// Print the journal.
     Log {
         /// From this batch on.
@@ -172,13 +178,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             metadata,
             each,
             batch,
-        } => deposit(&ctx, files, metadata, each, batch).await,
+        } => {
+            let result = deposit(&ctx, files, metadata, each, batch).await;
+            let dir = cfg.index.dir(&base);
+            crate::search_cmd::after_deposit(&ctx.store, &ctx.options, &dir, ctx.quiet).await;
+            result
+        }
         Command::Get { id, file, output } => get(&ctx, &id, file, output).await,
         Command::Show { id, version } => show(&ctx, &id, version).await,
         Command::List => list(&ctx).await,
-        Command::Verify => verify_cmd(&ctx).await,
+        Command::Verify => verify_cmd(&ctx, &cfg.index.dir(&base)).await,
         Command::Scrub { rate, resume } => scrub_cmd(&ctx, rate, resume).await,
         Command::Log { from, limit } => log(&ctx, from, limit).await,
+        Command::Search(args) => {
+            crate::search_cmd::search(&cfg.index.dir(&base), args, ctx.json).await
+        }
+        Command::Analyze(args) => crate::search_cmd::analyze(args, ctx.json),
+        Command::Reindex => {
+            let dir = cfg.index.dir(&base);
+            crate::search_cmd::reindex(&ctx.store, &ctx.options, &dir, ctx.json, ctx.quiet).await
+        }
         Command::Backup { cmd } => {
             let sh = crate::backup_cmd::Shared::new(
                 &ctx.store,
@@ -342,14 +361,25 @@ async fn deposit(
     // each is acknowledged (printed) only after its group's batch is written.
     let mut pending = requests.into_iter().peekable();
     while pending.peek().is_some() {
-        let group: Vec<(Vec<PathBuf>, serde_json::Value)> = pending.by_ref().take(DEPOSIT_GROUP).collect();
+        let group: Vec<(Vec<PathBuf>, serde_json::Value)> =
+            pending.by_ref().take(DEPOSIT_GROUP).collect();
         let names: Vec<String> = group
             .iter()
-            .map(|(f, _)| f.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "))
+            .map(|(f, _)| {
+                f.iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .collect();
         let sizes: Vec<u64> = group
             .iter()
-            .map(|(f, _)| f.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum())
+            .map(|(f, _)| {
+                f.iter()
+                    .filter_map(|f| std::fs::metadata(f).ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
             .collect();
         let reqs = group
             .into_iter()
@@ -359,7 +389,11 @@ async fn deposit(
                     .iter()
                     .enumerate()
                     .map(|(i, f)| {
-                        let role = if i == 0 { FileRole::Main } else { FileRole::Attachment };
+                        let role = if i == 0 {
+                            FileRole::Main
+                        } else {
+                            FileRole::Attachment
+                        };
                         DepositFile::from_path(f.clone(), role)
                     })
                     .collect(),
@@ -375,6 +409,38 @@ async fn deposit(
                 )));
                 break;
             }
+        };
+        for ((r, name), size) in results.into_iter().zip(names).zip(sizes) {
+            match r {
+                Ok(r) => {
+                    pb.inc(size);
+                    if !ctx.json {
+                        let extra = r.files.len().saturating_sub(1);
+                        pb.suspend(|| {
+                            println!(
+                                "{}\t{}{}",
+                                r.record_id,
+                                r.files.first().map(|f| f.filename.as_str()).unwrap_or(""),
+                                if extra > 0 {
+                                    format!(" (+{extra} files)")
+                                } else {
+                                    String::new()
+                                }
+                            )
+                        });
+                    }
+                    receipts.push(r);
+                }
+                Err(e) if failure.is_none() => {
+                    failure = Some(anyhow::Error::new(e).context(format!(
+                        "deposit of {name} failed; nothing of it is visible (every record printed is safe)"
+                    )));
+                }
+                Err(e) => eprintln!("kho: deposit of {name} also failed: {e}"),
+            }
+        }
+        if failure.is_some() {
+            break;
         }
     }
     pb.finish_and_clear();
@@ -396,34 +462,6 @@ fn parse_id(id: &str) -> anyhow::Result<RecordId> {
 async fn get(
     ctx: &Ctx,
     id: &str,
-        };
-        for ((r, name), size) in results.into_iter().zip(names).zip(sizes) {
-            match r {
-                Ok(r) => {
-                    pb.inc(size);
-                    if !ctx.json {
-                        let extra = r.files.len().saturating_sub(1);
-                        pb.suspend(|| {
-                            println!(
-                                "{}\t{}{}",
-                                r.record_id,
-                                r.files.first().map(|f| f.filename.as_str()).unwrap_or(""),
-                                if extra > 0 { format!(" (+{extra} files)") } else { String::new() }
-                            )
-                        });
-                    }
-                    receipts.push(r);
-                }
-                Err(e) if failure.is_none() => {
-                    failure = Some(anyhow::Error::new(e).context(format!(
-                        "deposit of {name} failed; nothing of it is visible (every record printed is safe)"
-                    )));
-                }
-                Err(e) => eprintln!("kho: deposit of {name} also failed: {e}"),
-            }
-        }
-        if failure.is_some() {
-            break;
     file: usize,
     output: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
@@ -589,11 +627,12 @@ async fn list(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn verify_cmd(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+async fn verify_cmd(ctx: &Ctx, index_dir: &Path) -> anyhow::Result<ExitCode> {
     let a = Archive::open(ctx.store.clone(), ctx.options.clone()).await?;
     let rep = verify::verify(&a).await?;
+    let drift = crate::search_cmd::drift_report(&a, index_dir).await;
     if ctx.json {
-        print_json(&rep)?;
+        print_json(&crate::search_cmd::with_drift(&rep, &drift)?)?;
     } else {
         for f in &rep.findings {
             let tag = match f.severity {
@@ -622,6 +661,7 @@ async fn verify_cmd(ctx: &Ctx) -> anyhow::Result<ExitCode> {
             rep.blobs_referenced,
             rep.canaries.iter().filter(|c| c.detected).count(),
         );
+        crate::search_cmd::print_drift(&drift);
     }
     Ok(if rep.has_damage() {
         ExitCode::from(1)

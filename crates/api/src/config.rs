@@ -17,6 +17,9 @@ pub struct Config {
     /// Deposit handling.
     #[serde(default)]
     pub ingest: IngestSection,
+    /// Search index.
+    #[serde(default)]
+    pub index: IndexSection,
     /// Backup targets.
     #[serde(default)]
     pub backup: BackupSection,
@@ -40,6 +43,22 @@ pub struct TargetSection {
     /// S3 settings, as in `[store.s3]`.
     #[serde(default)]
     pub s3: S3Settings,
+}
+
+/// `[index]`: where the search index (derived data) lives.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSection {
+    /// Local directory (relative to the config file's directory); default `kho-index`.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+impl IndexSection {
+    /// The index directory.
+    pub fn dir(&self, base: &Path) -> PathBuf {
+        base.join(self.path.as_deref().unwrap_or("kho-index"))
+    }
 }
 
 /// `[store]`.

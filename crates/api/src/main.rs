@@ -6,6 +6,7 @@
 mod backup_cmd;
 mod cli;
 mod config;
+mod search_cmd;
 
 use std::process::ExitCode;
 

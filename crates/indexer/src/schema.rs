@@ -129,6 +129,25 @@ impl Tokenizer for PairsTokenizer {
     }
 }
 
+fn token_texts<T: Tokenizer>(mut tokenizer: T, text: &str) -> Vec<String> {
+    let mut stream = tokenizer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// The terms an `*_exact` or `*_fold` field gets from a search form.
+pub fn word_tokens(form: &str) -> Vec<String> {
+    token_texts(WordsTokenizer::default(), form)
+}
+
+/// The terms a `*_pairs` field gets from a folded form.
+pub fn pair_tokens(form: &str) -> Vec<String> {
+    token_texts(PairsTokenizer::default(), form)
+}
+
 /// Registers the Kho tokenizers on an index (needed after every open).
 pub fn register_tokenizers(index: &tantivy::Index) {
     let manager = index.tokenizers();
