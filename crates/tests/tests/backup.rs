@@ -667,3 +667,31 @@ async fn sampled_verification_rehashes_every_blob_within_the_coverage_period() {
     );
     assert!(rotation_period(90) < coverage);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_primary_journal_is_reported_and_the_backup_stops_at_the_intact_prefix() {
+    let store = memory();
+    let (a, _) = primary(store.clone(), &documents(false)).await;
+    a.close().await.expect("close");
+    let batch = layout::journal_batch(3);
+    let mut bytes = store.get(&batch).await.expect("batch").to_vec();
+    let pos = bytes.len() / 2;
+    bytes[pos] ^= 0x01;
+    overwrite(&store, batch.as_ref(), bytes).await;
+    let a = Archive::open(store.clone(), options()).await.expect("open");
+    let (t, _d) = target("t", Kind::Memory).expect("memory");
+    let rep = backup::run(&a, &t, &Default::default(), &nothing)
+        .await
+        .expect("run");
+    assert!(!rep.findings.is_empty(), "the break is reported");
+    assert!(rep.run_manifest.is_none());
+    assert!(rep.record.journal_seq < a.journal().last_present);
+    assert!(
+        t.store
+            .head(&layout::journal_batch(3))
+            .await
+            .expect("head")
+            .is_none(),
+        "a batch past the break is not copied"
+    );
+}
