@@ -85,6 +85,23 @@ enum Command {
         /// Manifest version (default: latest).
         #[arg(long)]
         version: Option<u32>,
+        /// Every version, with what changed between them.
+        #[arg(long, conflicts_with = "version")]
+        history: bool,
+    },
+    /// Correct a record's metadata: writes a new version, the old ones stay.
+    Edit {
+        /// Record id.
+        id: String,
+        /// FIELD=VALUE (VALUE as JSON when it parses, else text; dotted paths for nested fields; `FIELD=null` removes).
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+        /// A JSON merge patch (RFC 7396): inline, @FILE or - for standard input.
+        #[arg(long, short)]
+        metadata: Option<String>,
+        /// Why (kept in the journal event).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// List records.
     List,
@@ -163,6 +180,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .compression()
             .map_err(|e| UsageError(e.to_string()))?,
         formats: cfg.ingest.formats,
+        metadata: cfg.ingest.metadata,
         ..ArchiveOptions::default()
     };
     let ctx = Ctx {
@@ -185,7 +203,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             result
         }
         Command::Get { id, file, output } => get(&ctx, &id, file, output).await,
-        Command::Show { id, version } => show(&ctx, &id, version).await,
+        Command::Show {
+            id,
+            version,
+            history,
+        } => {
+            if history {
+                show_history(&ctx, &id).await
+            } else {
+                show(&ctx, &id, version).await
+            }
+        }
+        Command::Edit {
+            id,
+            set,
+            metadata,
+            reason,
+        } => {
+            let result = edit(&ctx, &id, &set, metadata.as_deref(), reason.as_deref()).await;
+            let dir = cfg.index.dir(&base);
+            crate::search_cmd::after_deposit(&ctx.store, &ctx.options, &dir, ctx.quiet).await;
+            result
+        }
         Command::List => list(&ctx).await,
         Command::Verify => verify_cmd(&ctx, &cfg.index.dir(&base)).await,
         Command::Scrub { rate, resume } => scrub_cmd(&ctx, rate, resume).await,
@@ -429,6 +468,9 @@ async fn deposit(
                             )
                         });
                     }
+                    for w in &r.warnings {
+                        pb.suspend(|| eprintln!("kho: warning: {}: {w}", r.record_id));
+                    }
                     receipts.push(r);
                 }
                 Err(e) if failure.is_none() => {
@@ -590,6 +632,108 @@ async fn show(ctx: &Ctx, id: &str, version: Option<u32>) -> anyhow::Result<ExitC
             f.blake3,
             f.sha256
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds a merge patch from `--set FIELD=VALUE` arguments and an optional JSON patch.
+fn build_patch(set: &[String], metadata: Option<&str>) -> anyhow::Result<serde_json::Value> {
+    let mut patch = match metadata {
+        Some(_) => parse_metadata(metadata)?,
+        None => serde_json::json!({}),
+    };
+    for kv in set {
+        let (path, raw) = kv
+            .split_once('=')
+            .ok_or_else(|| UsageError(format!("--set {kv:?}: expected FIELD=VALUE")))?;
+        if path.is_empty() {
+            return Err(UsageError(format!("--set {kv:?}: empty field name")).into());
+        }
+        let value = serde_json::from_str::<serde_json::Value>(raw)
+            .unwrap_or_else(|_| serde_json::Value::String(raw.to_string()));
+        let mut nested = value;
+        for part in path.rsplit('.') {
+            nested = serde_json::json!({ part: nested });
+        }
+        archive_core::archive::merge_patch(&mut patch, &nested);
+    }
+    if patch.as_object().is_none_or(|o| o.is_empty()) {
+        return Err(UsageError(
+            "nothing to change: give --set FIELD=VALUE or --metadata PATCH".into(),
+        )
+        .into());
+    }
+    Ok(patch)
+}
+
+async fn edit(
+    ctx: &Ctx,
+    id: &str,
+    set: &[String],
+    metadata: Option<&str>,
+    reason: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let id = parse_id(id)?;
+    let patch = build_patch(set, metadata)?;
+    let mut a = Archive::open_writer(ctx.store.clone(), ctx.options.clone(), "edit").await?;
+    let res = a.update_metadata(&id, &patch, reason).await;
+    a.close().await?;
+    let r = res?;
+    if ctx.json {
+        print_json(&r)?;
+    } else {
+        println!("{} version {}", r.record_id, r.version);
+        for c in &r.changes {
+            println!("  {}: {} -> {}", c.path, c.old, c.new);
+        }
+        for w in &r.warnings {
+            eprintln!("kho: warning: {}: {w}", r.record_id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn show_history(ctx: &Ctx, id: &str) -> anyhow::Result<ExitCode> {
+    let id = parse_id(id)?;
+    let a = Archive::open(ctx.store.clone(), ctx.options.clone()).await?;
+    let versions = a.history(&id).await?;
+    let mut rows = Vec::new();
+    let mut prev: Option<&archive_core::RecordManifest> = None;
+    for m in &versions {
+        let changes = match prev {
+            Some(p) => archive_core::archive::metadata_diff(&p.metadata, &m.metadata),
+            None => Vec::new(),
+        };
+        rows.push(serde_json::json!({
+            "version": m.version,
+            "created_at": m.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "actor": m.actor,
+            "previous": m.previous,
+            "changes": changes,
+        }));
+        prev = Some(m);
+    }
+    if ctx.json {
+        print_json(&rows)?;
+    } else {
+        for r in &rows {
+            println!(
+                "version {}  {}  by {}",
+                r["version"],
+                r["created_at"].as_str().unwrap_or(""),
+                r["actor"].as_str().unwrap_or("")
+            );
+            if let Some(ch) = r["changes"].as_array() {
+                for c in ch {
+                    println!(
+                        "  {}: {} -> {}",
+                        c["path"].as_str().unwrap_or(""),
+                        c["old"],
+                        c["new"]
+                    );
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -96,6 +96,9 @@ pub struct IngestSection {
     /// `auto` or `off`.
     #[serde(default)]
     pub compression: Option<String>,
+    /// `required` (records-law metadata, validated) or `free` (any JSON object).
+    #[serde(default)]
+    pub metadata: archive_core::rules::MetadataPolicy,
 }
 
 impl IngestSection {

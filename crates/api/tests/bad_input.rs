@@ -75,7 +75,7 @@ fn secret_documents_are_refused_naming_the_rule_and_nothing_is_stored() {
         assert_eq!(o.status.code(), Some(2), "{level}");
         let e = stderr(&o);
         assert!(
-            e.contains("secret-documents-refused") && e.contains(level),
+            e.contains("secret_documents_refused") && e.contains(level),
             "{e}"
         );
         assert_eq!(
@@ -106,7 +106,8 @@ fn unarchivable_format_is_refused_under_the_standard_policy() {
     let s = Scratch::new();
     assert!(s.run(&["init"]).status.success());
     s.write("x.pdf", b"\x00\x01\x02\x03 not a pdf at all");
-    let o = s.run(&["deposit", "x.pdf"]);
+    let md = r#"{"kind": "outgoing", "summary": "Thử", "issuer": "Ủy ban nhân dân tỉnh Nam Định", "doc_type": "Công văn", "issued_on": "2024-01-02", "doc_number": "12/UBND-VP"}"#;
+    let o = s.run(&["deposit", "x.pdf", "--metadata", md]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("not an allowed archival format"),

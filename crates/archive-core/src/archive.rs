@@ -49,6 +49,8 @@ pub struct ArchiveOptions {
     pub compression: Compression,
     /// Which formats may be deposited.
     pub formats: FormatPolicy,
+    /// How deposit metadata is checked.
+    pub metadata: crate::rules::MetadataPolicy,
     /// Who acts (account name).
     pub actor: String,
 }
@@ -58,6 +60,7 @@ impl Default for ArchiveOptions {
         ArchiveOptions {
             compression: Compression::default(),
             formats: FormatPolicy::default(),
+            metadata: crate::rules::MetadataPolicy::default(),
             actor: std::env::var("USER").unwrap_or_else(|_| "system".into()),
         }
     }
@@ -244,6 +247,8 @@ pub struct DepositReceipt {
     pub journal_seq: u64,
     /// Files whose bytes were already stored.
     pub deduplicated: usize,
+    /// Metadata warnings that did not stop the deposit.
+    pub warnings: Vec<String>,
 }
 
 /// A manifest version written to the store but not yet committed in the journal.
@@ -252,6 +257,7 @@ struct PreparedVersion {
     manifest_blake3: BlobHash,
     path: Path,
     stored: Vec<StoredBlob>,
+    warnings: Vec<String>,
 }
 
 impl PreparedVersion {
@@ -262,6 +268,7 @@ impl PreparedVersion {
             deduplicated: self.stored.iter().filter(|b| b.deduplicated).count(),
             files: self.manifest.files,
             journal_seq: seq,
+            warnings: self.warnings,
         }
     }
 }
@@ -503,8 +510,12 @@ impl Archive {
     /// Checks a deposit, stores its files and writes its version 1 manifest; nothing
     /// is visible until the returned version is committed in the journal.
     async fn prepare_deposit(&self, req: DepositRequest) -> Result<PreparedVersion> {
-        let metadata = normalise_metadata(req.metadata)?;
-        check_deposit_rules(&metadata)?;
+        let checked = crate::rules::check(
+            req.metadata,
+            self.options.metadata,
+            OffsetDateTime::now_utc().date(),
+        )?;
+        let metadata = checked.value;
         if req.files.is_empty() {
             return Err(ArchiveError::InvalidInput(
                 "a deposit needs at least one file".into(),
@@ -565,7 +576,9 @@ impl Archive {
             metadata,
             files,
         };
-        self.write_manifest(manifest, stored).await
+        let mut p = self.write_manifest(manifest, stored).await?;
+        p.warnings = checked.warnings;
+        Ok(p)
     }
 
     /// Writes a manifest version (create-only); committing it is a separate step.
@@ -585,6 +598,7 @@ impl Archive {
             path,
             manifest,
             stored,
+            warnings: Vec::new(),
         })
     }
 
@@ -705,31 +719,172 @@ async fn peek(mut s: ChunkStream) -> Result<(Bytes, ChunkStream)> {
     }
 }
 
-/// Stores metadata text as NFC, recursively.
-fn normalise_metadata(v: serde_json::Value) -> Result<serde_json::Value> {
-    use serde_json::Value;
-    fn walk(v: Value) -> Value {
-        match v {
-            Value::String(s) => Value::String(s.nfc().collect()),
-            Value::Array(a) => Value::Array(a.into_iter().map(walk).collect()),
-            Value::Object(o) => Value::Object(
-                o.into_iter()
-                    .map(|(k, v)| (k.nfc().collect(), walk(v)))
-                    .collect(),
-            ),
-            other => other,
+/// One changed field between two metadata versions.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct FieldChange {
+    /// Dotted path, e.g. `summary` or `signer.full_name`.
+    pub path: String,
+    /// Value before (absent = null).
+    pub old: serde_json::Value,
+    /// Value after (absent = null).
+    pub new: serde_json::Value,
+}
+
+/// Field-level differences between two JSON metadata objects.
+pub fn metadata_diff(old: &serde_json::Value, new: &serde_json::Value) -> Vec<FieldChange> {
+    fn walk(
+        prefix: &str,
+        old: &serde_json::Value,
+        new: &serde_json::Value,
+        out: &mut Vec<FieldChange>,
+    ) {
+        use serde_json::Value;
+        match (old, new) {
+            (Value::Object(a), Value::Object(b)) => {
+                let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+                for k in keys {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(
+                        &path,
+                        a.get(k).unwrap_or(&Value::Null),
+                        b.get(k).unwrap_or(&Value::Null),
+                        out,
+                    );
+                }
+            }
+            (a, b) if a != b => out.push(FieldChange {
+                path: prefix.to_string(),
+                old: a.clone(),
+                new: b.clone(),
+            }),
+            _ => {}
         }
     }
-    match v {
-        Value::Object(_) => Ok(walk(v)),
-        Value::Null => Ok(Value::Object(Default::default())),
-        _ => Err(ArchiveError::InvalidMetadata {
-            problems: vec!["(root): metadata must be a JSON object".into()],
-        }),
+    let mut out = Vec::new();
+    walk("", old, new, &mut out);
+    out
+}
+
+/// Applies an RFC 7396 JSON merge patch.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
     }
 }
 
-/// Rules every deposit must pass before anything is stored.
-fn check_deposit_rules(metadata: &serde_json::Value) -> Result<()> {
-    crate::rules::check(metadata)
+/// What a metadata change returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeReceipt {
+    /// Record id.
+    pub record_id: RecordId,
+    /// New version number.
+    pub version: u32,
+    /// What changed.
+    pub changes: Vec<FieldChange>,
+    /// Journal batch that committed it.
+    pub journal_seq: u64,
+    /// Metadata warnings.
+    pub warnings: Vec<String>,
+}
+
+impl Archive {
+    /// Corrects a record's metadata with a merge patch: writes a new immutable manifest
+    /// version (files unchanged, `previous` = digest of the version it replaces) and a
+    /// journal event recording who changed which field from what to what.
+    pub async fn update_metadata(
+        &mut self,
+        id: &RecordId,
+        patch: &serde_json::Value,
+        reason: Option<&str>,
+    ) -> Result<ChangeReceipt> {
+        self.writer()?;
+        let current = self.manifest(id, None).await?;
+        let prev_digest = self
+            .catalog
+            .records
+            .get(id)
+            .and_then(|e| e.versions.last())
+            .map(|v| v.manifest_blake3)
+            .ok_or_else(|| ArchiveError::UnknownRecord(id.to_string()))?;
+        let mut proposed = current.metadata.clone();
+        merge_patch(&mut proposed, patch);
+        let checked = crate::rules::check(
+            proposed,
+            self.options.metadata,
+            OffsetDateTime::now_utc().date(),
+        )?;
+        let changes = metadata_diff(&current.metadata, &checked.value);
+        if changes.is_empty() {
+            return Err(ArchiveError::InvalidInput(format!(
+                "the change leaves record {id} as it is; nothing was written"
+            )));
+        }
+        let manifest = RecordManifest {
+            format_version: FORMAT_VERSION,
+            record_id: *id,
+            version: current.version + 1,
+            previous: Some(prev_digest),
+            created_at: OffsetDateTime::now_utc(),
+            actor: self.options.actor.clone(),
+            received_at: current.received_at,
+            metadata: checked.value,
+            files: current.files,
+        };
+        let p = self.write_manifest(manifest, Vec::new()).await?;
+        let mut events = self.commit_events(&p, RECORD_VERSION_ADDED)?;
+        if let Some(ev) = events.first_mut()
+            && let Some(obj) = ev.detail.as_object_mut()
+        {
+            obj.insert(
+                "changes".into(),
+                serde_json::to_value(&changes)
+                    .map_err(|e| ArchiveError::Internal(e.to_string()))?,
+            );
+            obj.insert(
+                "reason".into(),
+                reason.map(Into::into).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        let seq = self.append_events(events).await?;
+        Ok(ChangeReceipt {
+            record_id: *id,
+            version: p.manifest.version,
+            changes,
+            journal_seq: seq,
+            warnings: checked.warnings,
+        })
+    }
+
+    /// Every committed version of a record, oldest first.
+    pub async fn history(&self, id: &RecordId) -> Result<Vec<RecordManifest>> {
+        let entry = self
+            .catalog
+            .records
+            .get(id)
+            .ok_or_else(|| ArchiveError::UnknownRecord(id.to_string()))?;
+        let mut out = Vec::with_capacity(entry.versions.len());
+        for v in &entry.versions {
+            out.push(self.manifest(id, Some(v.version)).await?);
+        }
+        Ok(out)
+    }
 }

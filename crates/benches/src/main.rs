@@ -55,6 +55,7 @@ fn drop_caches() -> bool {
 fn options() -> ArchiveOptions {
     ArchiveOptions {
         formats: FormatPolicy::Any,
+        metadata: archive_core::rules::MetadataPolicy::Free,
         compression: Compression::default(),
         ..ArchiveOptions::default()
     }
@@ -123,7 +124,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(
         &cfg,
         format!(
-            "[store]\nurl = {:?}\n[ingest]\nformats = \"any\"\n",
+            "[store]\nurl = {:?}\n[ingest]\nformats = \"any\"\nmetadata = \"free\"\n",
             store2.display().to_string()
         ),
     )?;
@@ -180,9 +181,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             break st;
         }
         if let Some(v) = std::fs::read_to_string(&status_path).ok().and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
         }) {
             hwm = hwm.max(v);
         }
@@ -252,7 +255,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         format!(
             "`kho scrub` of {:.1} GiB ({})",
             bytes / 1073741824.0,
-            if cold && cold2 { "cold cache" } else { "warm cache: could not drop caches" }
+            if cold && cold2 {
+                "cold cache"
+            } else {
+                "warm cache: could not drop caches"
+            }
         ),
         format!("{:.0} MiB/s", scrub_rate / 1048576.0),
         format!(

@@ -15,6 +15,7 @@ use support::Kind;
 fn options() -> ArchiveOptions {
     ArchiveOptions {
         formats: FormatPolicy::Any,
+        metadata: archive_core::rules::MetadataPolicy::Free,
         ..ArchiveOptions::default()
     }
 }

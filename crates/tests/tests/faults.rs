@@ -18,6 +18,7 @@ use kho_tests_support::pseudo_random;
 fn options() -> ArchiveOptions {
     ArchiveOptions {
         formats: FormatPolicy::Any,
+        metadata: archive_core::rules::MetadataPolicy::Free,
         ..ArchiveOptions::default()
     }
 }

@@ -25,6 +25,7 @@ async fn a_refused_deposit_in_a_group_does_not_stop_the_others_and_one_batch_com
         store.clone(),
         ArchiveOptions {
             formats: FormatPolicy::Any,
+            metadata: archive_core::rules::MetadataPolicy::Free,
             ..ArchiveOptions::default()
         },
     )
@@ -32,18 +33,40 @@ async fn a_refused_deposit_in_a_group_does_not_stop_the_others_and_one_batch_com
     .expect("init");
     let head_before = a.journal_head();
     let mut reqs: Vec<DepositRequest> = (0..20)
-        .map(|i| req(&format!("{i}.bin"), pseudo_random(50_000 + i, i as u64), serde_json::json!({})))
+        .map(|i| {
+            req(
+                &format!("{i}.bin"),
+                pseudo_random(50_000 + i, i as u64),
+                serde_json::json!({}),
+            )
+        })
         .collect();
-    reqs.insert(7, req("mat.bin", b"x".to_vec(), serde_json::json!({ "secrecy": "Tối mật" })));
+    reqs.insert(
+        7,
+        req(
+            "mat.bin",
+            b"x".to_vec(),
+            serde_json::json!({ "secrecy": "Tối mật" }),
+        ),
+    );
     let results = a.deposit_many(reqs, 8).await.expect("group");
     assert_eq!(results.len(), 21);
-    assert!(matches!(results[7], Err(ArchiveError::Refused(_))), "{:?}", results[7].as_ref().err());
+    assert!(
+        matches!(results[7], Err(ArchiveError::Refused(_))),
+        "{:?}",
+        results[7].as_ref().err()
+    );
     let ok: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     assert_eq!(ok.len(), 20);
-    assert!(ok.iter().all(|r| r.journal_seq == head_before + 1), "one batch commits the whole group");
+    assert!(
+        ok.iter().all(|r| r.journal_seq == head_before + 1),
+        "one batch commits the whole group"
+    );
     assert_eq!(a.journal_head(), head_before + 1);
     a.close().await.expect("close");
-    let a = Archive::open(store, ArchiveOptions::default()).await.expect("open");
+    let a = Archive::open(store, ArchiveOptions::default())
+        .await
+        .expect("open");
     assert_eq!(a.catalog().records.len(), 20);
     let rep = verify::verify(&a).await.expect("verify");
     assert!(rep.findings.is_empty(), "{:?}", rep.findings);

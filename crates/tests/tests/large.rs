@@ -24,6 +24,7 @@ async fn multi_gib_stream_round_trips_with_equal_digests() {
         store.clone(),
         ArchiveOptions {
             formats: FormatPolicy::Any,
+            metadata: archive_core::rules::MetadataPolicy::Free,
             ..ArchiveOptions::default()
         },
     )

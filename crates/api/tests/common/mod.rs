@@ -46,7 +46,7 @@ impl Scratch {
     pub fn init_any(&self) {
         std::fs::write(
             self.dir.path().join("kho.toml"),
-            "[ingest]\nformats = \"any\"\n",
+            "[ingest]\nformats = \"any\"\nmetadata = \"free\"\n",
         )
         .expect("config");
         let o = self.run(&["init"]);
