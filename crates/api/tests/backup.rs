@@ -82,6 +82,21 @@ fn two_targets_are_kept_in_sync_verified_and_restored() {
         log.contains("backup.run") && log.contains("backup.verify"),
         "{log}"
     );
+    // One record comes back from a target as from any store: it is a readable store.
+    let one = s.path().join("one.out");
+    let o = s.run(&[
+        "get",
+        &id1,
+        "--store",
+        "backup-disk3",
+        "-o",
+        one.to_str().expect("utf8"),
+    ]);
+    ok(&o, "get one record from a target");
+    assert_eq!(
+        std::fs::read(&one).expect("read"),
+        std::fs::read(s.path().join("a.bin")).expect("read")
+    );
     // Restore from disk2 into a new store: it verifies and holds every record.
     let o = s.run(&["backup", "restore", "disk2", "--to", "restored"]);
     ok(&o, "restore");
