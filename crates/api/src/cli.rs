@@ -89,6 +89,17 @@ enum Command {
         #[arg(long, conflicts_with = "version")]
         history: bool,
     },
+    /// Check the signatures of a file without depositing it (exit 1 when the policy rejects it).
+    VerifySignatures {
+        /// A PDF, or a file with a detached FILE.p7s / FILE.sig beside it.
+        file: PathBuf,
+        /// Trust anchors (PEM file or directory); adds to those of kho.toml.
+        #[arg(long = "trust-anchors")]
+        trust_anchors: Vec<PathBuf>,
+        /// Intermediate certificates (PEM file or directory).
+        #[arg(long)]
+        intermediates: Vec<PathBuf>,
+    },
     /// Correct a record's metadata: writes a new version, the old ones stay.
     Edit {
         /// Record id.
@@ -181,6 +192,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .map_err(|e| UsageError(e.to_string()))?,
         formats: cfg.ingest.formats,
         metadata: cfg.ingest.metadata,
+        signatures: {
+            let (anchors, intermediates) = cfg.signatures.resolved(&base);
+            archive_core::signing::load_options(&anchors, &intermediates)?
+        },
         ..ArchiveOptions::default()
     };
     let ctx = Ctx {
@@ -213,6 +228,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 show(&ctx, &id, version).await
             }
+        }
+        Command::VerifySignatures {
+            file,
+            trust_anchors,
+            intermediates,
+        } => {
+            let (mut anchors, mut inter) = cfg.signatures.resolved(&base);
+            anchors.extend(trust_anchors);
+            inter.extend(intermediates);
+            verify_signatures(&ctx, &file, &anchors, &inter)
         }
         Command::Edit {
             id,
@@ -621,6 +646,14 @@ async fn show(ctx: &Ctx, id: &str, version: Option<u32>) -> anyhow::Result<ExitC
             }
         }
     }
+    for r in &m.signature_reports {
+        println!(
+            "signature file {}: {} ({})",
+            r.file + 1,
+            r.decision,
+            r.reason
+        );
+    }
     for (i, f) in m.files.iter().enumerate() {
         println!(
             "file {}    {} [{:?}, {}, {} bytes]\n          blake3 {}\n          sha256 {}",
@@ -634,6 +667,68 @@ async fn show(ctx: &Ctx, id: &str, version: Option<u32>) -> anyhow::Result<ExitC
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn verify_signatures(
+    ctx: &Ctx,
+    file: &Path,
+    anchors: &[PathBuf],
+    intermediates: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    let options = archive_core::signing::load_options(anchors, intermediates)?;
+    let open = |p: &Path| {
+        std::fs::File::open(p).map_err(|source| ArchiveError::InputFile {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
+    let f = open(file)?;
+    let mut detached = None;
+    for ext in ["p7s", "sig"] {
+        let mut s = file.as_os_str().to_owned();
+        s.push(format!(".{ext}"));
+        let p = PathBuf::from(s);
+        if p.is_file() {
+            detached = Some(std::fs::read(&p).map_err(|source| ArchiveError::InputFile {
+                path: p.clone(),
+                source,
+            })?);
+            break;
+        }
+    }
+    let report = match detached {
+        Some(sig) => signatures::verify_detached(f, &sig, &options),
+        None => signatures::verify_pdf(f, &options),
+    };
+    if ctx.json {
+        print_json(&report)?;
+    } else {
+        println!("{}: {}", report.decision.as_str(), report.reason);
+        for (i, v) in report.signatures.iter().enumerate() {
+            let yn = |b: bool| if b { "yes" } else { "no" };
+            println!(
+                "  signature {} ({}): signer {}; intact {}; trusted {}; covers whole file {}; modified after signing {}; timestamped {}; certificate valid at signing time {}",
+                i + 1,
+                v.field.as_deref().unwrap_or("detached"),
+                v.signer_cn.as_deref().unwrap_or("?"),
+                yn(v.intact),
+                v.trusted.map(yn).unwrap_or("unknown"),
+                yn(v.covers_whole_file),
+                yn(v.modified_after_signing),
+                yn(v.timestamped),
+                v.cert_valid_at_signing_time.map(yn).unwrap_or("unknown"),
+            );
+            for p in v.problems.iter().chain(&v.warnings) {
+                println!("    - {p}");
+            }
+        }
+        println!("  revocation: not checked (no network during verification)");
+    }
+    Ok(if report.decision == signatures::Decision::Reject {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Builds a merge patch from `--set FIELD=VALUE` arguments and an optional JSON patch.

@@ -23,6 +23,41 @@ pub struct Config {
     /// Backup targets.
     #[serde(default)]
     pub backup: BackupSection,
+    /// Signature checks at deposit.
+    #[serde(default)]
+    pub signatures: SignaturesSection,
+}
+
+/// `[signatures]`: certificates that signature paths must end at. The national
+/// root CAs are the operator's to configure; without any, every signature is
+/// reported untrusted (accepted with a warning under the default policy).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignaturesSection {
+    /// PEM files or directories of `.pem`/`.crt` files (relative to kho.toml).
+    #[serde(default)]
+    pub trust_anchors: Vec<PathBuf>,
+    /// Intermediate certificates, same forms.
+    #[serde(default)]
+    pub intermediates: Vec<PathBuf>,
+}
+
+impl SignaturesSection {
+    /// Paths resolved against the configuration's directory.
+    pub fn resolved(&self, base: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let r = |v: &Vec<PathBuf>| {
+            v.iter()
+                .map(|p| {
+                    if p.is_absolute() {
+                        p.clone()
+                    } else {
+                        base.join(p)
+                    }
+                })
+                .collect()
+        };
+        (r(&self.trust_anchors), r(&self.intermediates))
+    }
 }
 
 /// `[backup]`: other object stores that hold copies of the store.

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    quiet_on_broken_pipe();
     let args = <cli::Cli as clap::Parser>::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,4 +52,24 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         None if e.downcast_ref::<cli::UsageError>().is_some() => 2,
         None => 5,
     }
+}
+
+/// `kho log | head` must end quietly when the reader goes away, as Unix tools do,
+/// instead of panicking on the failed write.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("Broken pipe") {
+            // The reader is gone: nothing more can be reported. 141 = 128 + SIGPIPE.
+            #[allow(clippy::disallowed_methods)]
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }

@@ -105,12 +105,21 @@ fn system_fields_cannot_be_given_in_metadata() {
 fn unarchivable_format_is_refused_under_the_standard_policy() {
     let s = Scratch::new();
     assert!(s.run(&["init"]).status.success());
-    s.write("x.pdf", b"\x00\x01\x02\x03 not a pdf at all");
     let md = r#"{"kind": "outgoing", "summary": "Thử", "issuer": "Ủy ban nhân dân tỉnh Nam Định", "doc_type": "Công văn", "issued_on": "2024-01-02", "doc_number": "12/UBND-VP"}"#;
-    let o = s.run(&["deposit", "x.pdf", "--metadata", md]);
+    s.write("x.bin", b"\x00\x01\x02\x03 unknown binary");
+    let o = s.run(&["deposit", "x.bin", "--metadata", md]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("not an allowed archival format"),
+        "{}",
+        stderr(&o)
+    );
+    // A file whose name promises a PDF but whose bytes are something else.
+    s.write("x.pdf", "Đây không phải PDF".as_bytes());
+    let o = s.run(&["deposit", "x.pdf", "--metadata", md]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("content must match the file type"),
         "{}",
         stderr(&o)
     );
@@ -227,4 +236,24 @@ fn get_to_a_file_writes_exact_bytes_and_no_partial_file_on_damage() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(!s.path().join("ra2.bin").exists());
     assert!(!s.path().join("ra2.bin.kho-partial").exists());
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_without_a_panic() {
+    let s = Scratch::new();
+    s.init_any();
+    for i in 0..40 {
+        deposit(&s, &format!("f{i}.txt"), format!("văn bản {i}").as_bytes());
+    }
+    let mut child = s
+        .kho()
+        .args(["log"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -37,6 +37,8 @@ pub mod event_types {
     pub const FIXITY_CHECKED: &str = "fixity.checked";
     /// A scrub run started, progressed or ended.
     pub const SCRUB_RUN: &str = "scrub.run";
+    /// A file's signatures were checked.
+    pub const SIGNATURE_VERIFIED: &str = "signature.verified";
     /// A damaged blob was replaced by an intact upload of the same bytes.
     pub const BLOB_REPLACED: &str = "blob.replaced";
 }
@@ -51,6 +53,8 @@ pub struct ArchiveOptions {
     pub formats: FormatPolicy,
     /// How deposit metadata is checked.
     pub metadata: crate::rules::MetadataPolicy,
+    /// Trust anchors and policy of signature checks at deposit.
+    pub signatures: signatures::VerifyOptions,
     /// Who acts (account name).
     pub actor: String,
 }
@@ -61,6 +65,7 @@ impl Default for ArchiveOptions {
             compression: Compression::default(),
             formats: FormatPolicy::default(),
             metadata: crate::rules::MetadataPolicy::default(),
+            signatures: signatures::VerifyOptions::default(),
             actor: std::env::var("USER").unwrap_or_else(|_| "system".into()),
         }
     }
@@ -523,11 +528,22 @@ impl Archive {
         }
         // Open every input before storing anything, so a missing file stores nothing.
         let mut inputs = Vec::with_capacity(req.files.len());
+        let mut checkable = Vec::with_capacity(req.files.len());
         for f in req.files {
             let stream = match f.source {
-                FileSource::Path(p) => blob::file_chunks(&p)?,
-                FileSource::Bytes(b) => blob::bytes_chunks(b),
-                FileSource::Stream(s) => s,
+                FileSource::Path(p) => {
+                    let s = blob::file_chunks(&p)?;
+                    checkable.push(Some(crate::signing::Checkable::Path(p)));
+                    s
+                }
+                FileSource::Bytes(b) => {
+                    checkable.push(Some(crate::signing::Checkable::Bytes(b.clone())));
+                    blob::bytes_chunks(b)
+                }
+                FileSource::Stream(s) => {
+                    checkable.push(None);
+                    s
+                }
             };
             let filename: String = f.filename.nfc().collect();
             if filename.is_empty() || filename.chars().any(|c| c.is_control()) {
@@ -541,12 +557,45 @@ impl Archive {
         for (filename, role, stream) in inputs {
             let (head, stream) = peek(stream).await?;
             let media_type = format::identify(&head, &filename);
+            if let Some(promised) = format::promised_by_name(&filename)
+                && promised != media_type
+                && self.options.formats == FormatPolicy::Standard
+            {
+                return Err(ArchiveError::Refused(format!(
+                    "{filename}: its name says {promised} but its content is {media_type} (rule: content must match the file type); nothing was stored"
+                )));
+            }
             if !self.options.formats.allows(&media_type) {
                 return Err(ArchiveError::Refused(format!(
                     "{filename}: format {media_type} is not an allowed archival format (rule: allowed formats, DESIGN §5)"
                 )));
             }
             peeked.push((filename, role, media_type, stream));
+        }
+        // Signatures are checked before anything is stored, so a rejected file stores nothing.
+        let candidates: Vec<crate::signing::Candidate> = peeked
+            .iter()
+            .zip(checkable)
+            .map(
+                |((filename, _, media_type, _), source)| crate::signing::Candidate {
+                    filename: filename.clone(),
+                    media_type: media_type.clone(),
+                    source,
+                },
+            )
+            .collect();
+        let sig_options = self.options.signatures.clone();
+        let signature_reports = tokio::task::spawn_blocking(move || {
+            crate::signing::check_files(&candidates, &sig_options)
+        })
+        .await
+        .map_err(|e| ArchiveError::Internal(e.to_string()))??;
+        for r in &signature_reports {
+            if let Some(si) = r.signature_file
+                && let Some(entry) = peeked.get_mut(si)
+            {
+                entry.1 = FileRole::Signature;
+            }
         }
         let mut files = Vec::with_capacity(peeked.len());
         let mut stored: Vec<StoredBlob> = Vec::new();
@@ -575,6 +624,7 @@ impl Archive {
             received_at: now,
             metadata,
             files,
+            signature_reports,
         };
         let mut p = self.write_manifest(manifest, stored).await?;
         p.warnings = checked.warnings;
@@ -626,6 +676,27 @@ impl Archive {
             Outcome::Success,
             serde_json::to_value(&detail).map_err(|e| ArchiveError::Internal(e.to_string()))?,
         )];
+        if kind == RECORD_DEPOSITED {
+            for r in &p.manifest.signature_reports {
+                let outcome = match r.decision.as_str() {
+                    "accept" | "accept-unsigned" => Outcome::Success,
+                    "reject" => Outcome::Failure,
+                    _ => Outcome::Warning,
+                };
+                events.push(Event::new(
+                    &self.options.actor,
+                    SIGNATURE_VERIFIED,
+                    p.manifest.record_id.to_string(),
+                    outcome,
+                    serde_json::json!({
+                        "file": r.file,
+                        "filename": p.manifest.files.get(r.file).map(|f| f.filename.clone()),
+                        "decision": r.decision,
+                        "reason": r.reason,
+                    }),
+                ));
+            }
+        }
         for b in p.stored.iter().filter(|b| b.replaced_damaged) {
             events.push(Event::new(
                 &self.options.actor,
@@ -848,6 +919,7 @@ impl Archive {
             received_at: current.received_at,
             metadata: checked.value,
             files: current.files,
+            signature_reports: current.signature_reports,
         };
         let p = self.write_manifest(manifest, Vec::new()).await?;
         let mut events = self.commit_events(&p, RECORD_VERSION_ADDED)?;

@@ -69,6 +69,23 @@ fn looks_like_text(head: &[u8]) -> bool {
     !sample.contains(&0) && sample.iter().filter(|&&b| b < 0x09).count() == 0
 }
 
+/// The media type a file name promises, for the formats where a mismatch with the
+/// content means the file is not what it claims to be.
+pub fn promised_by_name(filename: &str) -> Option<&'static str> {
+    let ext = filename.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "tif" | "tiff" => "image/tiff",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "odt" => "application/vnd.oasis.opendocument.text",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
+        _ => return None,
+    })
+}
+
 impl FormatPolicy {
     /// Whether `media_type` may be deposited.
     pub fn allows(self, media_type: &str) -> bool {

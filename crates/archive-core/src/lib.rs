@@ -18,6 +18,7 @@ pub mod lease;
 pub mod model;
 pub mod rules;
 pub mod scrub;
+pub mod signing;
 pub mod store;
 pub mod verify;
 

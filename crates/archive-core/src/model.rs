@@ -137,6 +137,9 @@ pub struct RecordManifest {
     pub metadata: serde_json::Value,
     /// Files.
     pub files: Vec<FileEntry>,
+    /// Signature checks made at deposit (preservation metadata with evidence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signature_reports: Vec<crate::signing::FileSignatureReport>,
 }
 
 /// Checks that a stored object's format version is one this build reads.

@@ -327,7 +327,8 @@ impl TantivyBackend {
             )));
         }
         if let Some(t) = &filters.doc_type {
-            out.push(term(f.type_key, &vietnamese::fold_form(t), 1.0));
+            let name = crate::document::doc_type_name(t);
+            out.push(term(f.type_key, &vietnamese::fold_form(&name), 1.0));
         }
         if let Some(a) = &filters.agency {
             let fold = vietnamese::fold_form(a);

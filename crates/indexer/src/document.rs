@@ -92,7 +92,8 @@ impl RecordDoc {
         files: Vec<(String, String, Extraction)>,
     ) -> RecordDoc {
         let doc_number = text_of(metadata, "doc_number");
-        let doc_type = text_of(metadata, "doc_type");
+        // Records-law metadata stores the type's code (`quyet_dinh`); index its name.
+        let doc_type = text_of(metadata, "doc_type").map(|t| doc_type_name(&t));
         let issuer = text_of(metadata, "issuer");
         let agency_code = text_of(metadata, "issuer_code");
         let title = text_of(metadata, "title").unwrap_or_else(|| {
@@ -171,6 +172,15 @@ pub fn doc_key_parts(key: &str) -> Vec<String> {
         parts.push((*last).to_string());
     }
     parts
+}
+
+/// The Vietnamese name of a document type given by code, name or abbreviation;
+/// unknown text is kept as it is.
+pub fn doc_type_name(t: &str) -> String {
+    records::DocTypes::builtin()
+        .lookup(t)
+        .map(|e| e.display_name().to_string())
+        .unwrap_or_else(|| t.to_string())
 }
 
 #[cfg(test)]
