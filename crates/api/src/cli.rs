@@ -117,7 +117,12 @@ enum Command {
     /// List records.
     List,
     /// Check the journal chain, manifests against blobs, orphans and canaries.
-    Verify,
+    Verify {
+        /// Also re-check every stored signature with today's trust anchors (each result
+        /// is a journal event; the verdicts recorded at deposit stay).
+        #[arg(long)]
+        signatures: bool,
+    },
     /// Re-hash every blob against its name.
     Scrub {
         /// Read at most this many MB/s.
@@ -251,7 +256,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             result
         }
         Command::List => list(&ctx).await,
-        Command::Verify => verify_cmd(&ctx, &cfg.index.dir(&base)).await,
+        Command::Verify { signatures } => {
+            let code = verify_cmd(&ctx, &cfg.index.dir(&base)).await?;
+            if signatures {
+                let sig = revalidate_cmd(&ctx).await?;
+                if sig != ExitCode::SUCCESS {
+                    return Ok(sig);
+                }
+            }
+            Ok(code)
+        }
         Command::Scrub { rate, resume } => scrub_cmd(&ctx, rate, resume).await,
         Command::Log { from, limit } => log(&ctx, from, limit).await,
         Command::Search(args) => {
@@ -864,6 +878,34 @@ async fn list(ctx: &Ctx) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn revalidate_cmd(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let mut a = Archive::open_writer(
+        ctx.store.clone(),
+        ctx.options.clone(),
+        "verify --signatures",
+    )
+    .await?;
+    let res = archive_core::signing::revalidate(&mut a).await;
+    a.close().await?;
+    let rows = res?;
+    if ctx.json {
+        print_json(&rows)?;
+    } else {
+        for r in &rows {
+            println!(
+                "signature\t{}\t{}\t{} (at deposit: {})\t{}",
+                r.record_id, r.filename, r.decision, r.previous_decision, r.reason
+            );
+        }
+        println!("signatures: {} file(s) re-checked", rows.len());
+    }
+    Ok(if rows.iter().any(|r| r.decision == "reject") {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn verify_cmd(ctx: &Ctx, index_dir: &Path) -> anyhow::Result<ExitCode> {

@@ -90,3 +90,40 @@ fn every_fixture_gets_its_expected_decision_at_deposit_and_from_verify_signature
     let o = s.run(&["verify"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn revalidation_records_new_events_and_keeps_the_deposit_verdicts() {
+    let s = setup();
+    let path = fixtures().join("01_valid_two_signatures.pdf");
+    let o = s.run(&[
+        "deposit",
+        path.to_str().expect("path"),
+        "--metadata",
+        METADATA,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = stdout(&o).split('\t').next().unwrap_or("").to_string();
+    // Re-check with no trust anchors at all: the signatures are still intact but no
+    // longer trusted; the verdict recorded at deposit stays.
+    std::fs::write(s.path().join("kho.toml"), "").expect("config");
+    let o = s.run(&["verify", "--signatures"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("accept-with-warning (at deposit: accept)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = s.run(&["show", &id, "--json"]);
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(m["signature_reports"][0]["decision"], "accept");
+    let o = s.run(&["log", "--json"]);
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let ev = log
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["event"]["type"] == "signature.revalidated")
+        .expect("revalidation event");
+    assert_eq!(ev["event"]["detail"]["previous_decision"], "accept");
+    assert_eq!(ev["event"]["detail"]["decision"], "accept-with-warning");
+}

@@ -177,3 +177,105 @@ fn pem_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     Ok(out)
 }
+
+/// Result of re-checking one stored file's signatures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revalidation {
+    /// Record id.
+    pub record_id: String,
+    /// File name.
+    pub filename: String,
+    /// Decision recorded at deposit.
+    pub previous_decision: String,
+    /// Decision now.
+    pub decision: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Files larger than this are not re-checked in memory (reported as skipped).
+const REVALIDATE_LIMIT: u64 = 1 << 30;
+
+async fn read_blob(archive: &crate::Archive, f: &crate::FileEntry) -> Result<Bytes> {
+    use futures::StreamExt;
+    let mut s = crate::blob::open(archive.store(), &f.blake3, f.encoding).await?;
+    let mut v = Vec::with_capacity(f.size as usize);
+    while let Some(c) = s.next().await {
+        let c = c.map_err(|e| ArchiveError::Damaged {
+            object: crate::layout::blob(&f.blake3, f.encoding).to_string(),
+            detail: format!("cannot read stored bytes: {e}"),
+        })?;
+        v.extend_from_slice(&c);
+    }
+    Ok(Bytes::from(v))
+}
+
+/// Re-checks the signatures of every record's latest version with today's trust
+/// anchors and policy, and records one `signature.revalidated` event per file. The
+/// reports made at deposit stay as they were.
+pub async fn revalidate(archive: &mut crate::Archive) -> Result<Vec<Revalidation>> {
+    let ids: Vec<crate::RecordId> = archive.record_ids().copied().collect();
+    let options = archive.options().signatures.clone();
+    let actor = archive.options().actor.clone();
+    let mut out = Vec::new();
+    let mut events = Vec::new();
+    for id in ids {
+        let m = archive.manifest(&id, None).await?;
+        for r in &m.signature_reports {
+            let Some(f) = m.files.get(r.file) else {
+                continue;
+            };
+            let (decision, reason) = if f.size > REVALIDATE_LIMIT {
+                (
+                    "skipped".to_string(),
+                    format!("file larger than {REVALIDATE_LIMIT} bytes"),
+                )
+            } else {
+                let content = read_blob(archive, f).await?;
+                let sig = match r.signature_file.and_then(|i| m.files.get(i)) {
+                    Some(sf) => Some(read_blob(archive, sf).await?),
+                    None => None,
+                };
+                let opts = options.clone();
+                let report = tokio::task::spawn_blocking(move || match sig {
+                    Some(sig) => {
+                        signatures::verify_detached(std::io::Cursor::new(content), &sig, &opts)
+                    }
+                    None => signatures::verify_pdf_bytes(&content, &opts),
+                })
+                .await
+                .map_err(|e| ArchiveError::Internal(e.to_string()))?;
+                (report.decision.as_str().to_string(), report.reason)
+            };
+            let outcome = match decision.as_str() {
+                "accept" | "accept-unsigned" => crate::journal::Outcome::Success,
+                "reject" => crate::journal::Outcome::Failure,
+                _ => crate::journal::Outcome::Warning,
+            };
+            events.push(crate::journal::Event::new(
+                &actor,
+                "signature.revalidated",
+                id.to_string(),
+                outcome,
+                serde_json::json!({
+                    "file": r.file,
+                    "filename": f.filename,
+                    "decision": decision,
+                    "previous_decision": r.decision,
+                    "reason": reason,
+                }),
+            ));
+            out.push(Revalidation {
+                record_id: id.to_string(),
+                filename: f.filename.clone(),
+                previous_decision: r.decision.clone(),
+                decision,
+                reason,
+            });
+        }
+    }
+    if !events.is_empty() {
+        archive.append_events(events).await?;
+    }
+    Ok(out)
+}
