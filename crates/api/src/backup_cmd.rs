@@ -12,7 +12,7 @@ use archive_core::store::Store;
 use archive_core::verify::Severity;
 use archive_core::{ArchiveError, ErrorClass};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::cli::UsageError;
 use crate::config::Config;
@@ -103,20 +103,7 @@ impl<'a> Shared<'a> {
     }
 
     fn progress(&self, what: &str) -> ProgressBar {
-        if self.quiet || self.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            return ProgressBar::hidden();
-        }
-        let pb = ProgressBar::new(0);
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        pb.set_message(what.to_string());
-        pb.enable_steady_tick(Duration::from_millis(200));
-        pb
+        crate::cli::progress_bar(0, what, self.quiet || self.json)
     }
 
     /// Targets by name (or URL); every configured target when `name` is `None`.

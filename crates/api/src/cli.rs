@@ -167,21 +167,27 @@ struct Ctx {
 
 impl Ctx {
     fn progress(&self, len: u64, what: &str) -> ProgressBar {
-        if self.quiet || self.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            return ProgressBar::hidden();
-        }
-        let pb = ProgressBar::new(len);
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        pb.set_message(what.to_string());
-        pb.enable_steady_tick(Duration::from_millis(200));
-        pb
+        progress_bar(len, what, self.quiet || self.json)
     }
+}
+
+/// A byte progress bar on standard error; hidden with `--quiet`/`--json` or when
+/// standard error is not a terminal.
+pub(crate) fn progress_bar(len: u64, what: &str, hidden: bool) -> ProgressBar {
+    if hidden || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(Duration::from_millis(200));
+    pb
 }
 
 /// Runs a parsed command line.
@@ -208,6 +214,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         options,
         json: cli.json,
         quiet: cli.quiet,
+    };
+    let backup_ctx = || {
+        crate::backup_cmd::Shared::new(&ctx.store, &ctx.options, ctx.json, ctx.quiet, &cfg, &base)
     };
     match cli.command {
         Command::Init => init(&ctx).await,
@@ -277,36 +286,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::search_cmd::reindex(&ctx.store, &ctx.options, &dir, ctx.json, ctx.quiet).await
         }
         Command::Backup { cmd } => {
-            let sh = crate::backup_cmd::Shared::new(
-                &ctx.store,
-                &ctx.options,
-                ctx.json,
-                ctx.quiet,
-                &cfg,
-                &base,
-            );
+            let sh = backup_ctx();
             crate::backup_cmd::backup(sh, cmd).await
         }
         Command::Repair(args) => {
-            let sh = crate::backup_cmd::Shared::new(
-                &ctx.store,
-                &ctx.options,
-                ctx.json,
-                ctx.quiet,
-                &cfg,
-                &base,
-            );
+            let sh = backup_ctx();
             crate::backup_cmd::repair(sh, args).await
         }
         Command::Migrate(args) => {
-            let sh = crate::backup_cmd::Shared::new(
-                &ctx.store,
-                &ctx.options,
-                ctx.json,
-                ctx.quiet,
-                &cfg,
-                &base,
-            );
+            let sh = backup_ctx();
             crate::backup_cmd::migrate(sh, args).await
         }
     }
