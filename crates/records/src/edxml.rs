@@ -110,6 +110,14 @@ pub enum EdxmlError {
     /// A limit was exceeded.
     #[error("the envelope exceeds a limit: {0}")]
     TooLarge(String),
+    /// An attachment's content cannot be read or stored.
+    #[error("<{element}>: {message}; nothing was stored")]
+    Attachment {
+        /// The element (`ContentTransferEncoded`, `Attachment 2`).
+        element: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The mapped metadata is refused or invalid.
     #[error(transparent)]
     Deposit(#[from] DepositError),
@@ -394,4 +402,391 @@ pub fn parse_edxml<R: BufRead>(
         metadata: m,
         attachments: collected.attachments,
     })
+}
+
+/// An attachment whose content was carried in the message
+/// (`AttachmentEncoded/Attachment`) and written out by
+/// [`extract_attachments`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EncodedAttachment {
+    /// Position among the message's attachments (from 0); the sink opened
+    /// for it had this index.
+    pub index: usize,
+    /// File name (`AttachmentName`).
+    pub name: Option<String>,
+    /// Media type (`ContentType`).
+    pub content_type: Option<String>,
+    /// Content id (`ContentId`).
+    pub content_id: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Decoded size in bytes.
+    pub size: u64,
+}
+
+/// Largest markup (a tag, comment or processing instruction) read at once
+/// while looking for attachments.
+const MAX_MARKUP_BYTES: u64 = 1024 * 1024;
+
+/// A buffered reader with a byte budget that can be reset between reads, so
+/// that the XML parser never buffers more than the budget while text is
+/// streamed past it.
+struct Budgeted<R> {
+    inner: R,
+    remaining: u64,
+    consumed: u64,
+}
+
+impl<R: BufRead> std::io::Read for Budgeted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Budgeted<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.remaining == 0 {
+            return Ok(&[]);
+        }
+        let remaining = usize::try_from(self.remaining).unwrap_or(usize::MAX);
+        let buf = self.inner.fill_buf()?;
+        let n = buf.len().min(remaining);
+        Ok(&buf[..n])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.remaining = self.remaining.saturating_sub(amount as u64);
+        self.consumed += amount as u64;
+        self.inner.consume(amount);
+    }
+}
+
+/// Where the text after a tag goes.
+enum TextSink<'a, W> {
+    /// Kept (bounded by [`MAX_TEXT_BYTES`]).
+    Keep(&'a mut Vec<u8>),
+    /// Base64, decoded into the writer.
+    Base64(&'a mut Base64Writer<W>),
+    /// Skipped (still bounded per chunk, never buffered).
+    Skip,
+}
+
+/// Streams base64 text into a writer, 4 characters at a time.
+struct Base64Writer<W> {
+    out: W,
+    carry: Vec<u8>,
+    padded: bool,
+    written: u64,
+    limit: u64,
+}
+
+impl<W: std::io::Write> Base64Writer<W> {
+    fn push(&mut self, text: &[u8]) -> Result<(), String> {
+        for &b in text {
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' => continue,
+                b'=' => self.padded = true,
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' if !self.padded => {}
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => {
+                    return Err("base64 content continues after its padding".into());
+                }
+                other => {
+                    return Err(format!(
+                        "byte {:?} is not base64",
+                        char::from(other).escape_default().to_string()
+                    ));
+                }
+            }
+            self.carry.push(b);
+            if self.carry.len() >= 64 * 1024 {
+                self.flush_whole()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_whole(&mut self) -> Result<(), String> {
+        use base64::Engine as _;
+        let whole = self.carry.len() / 4 * 4;
+        if whole == 0 {
+            return Ok(());
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(&self.carry[..whole])
+            .map_err(|e| format!("invalid base64: {e}"))?;
+        self.written += decoded.len() as u64;
+        if self.written > self.limit {
+            return Err(format!(
+                "the attachment is larger than the limit of {} bytes",
+                self.limit
+            ));
+        }
+        self.out
+            .write_all(&decoded)
+            .map_err(|e| format!("cannot write the attachment: {e}"))?;
+        self.carry.drain(..whole);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<u64, String> {
+        self.flush_whole()?;
+        if !self.carry.is_empty() {
+            return Err("base64 content is cut short (its length is not a multiple of 4)".into());
+        }
+        self.out
+            .flush()
+            .map_err(|e| format!("cannot write the attachment: {e}"))?;
+        Ok(self.written)
+    }
+}
+
+/// Reads text up to the next `<` without the XML parser, so that a large
+/// text (an attachment) is never held in memory whole.
+fn stream_text<R: BufRead, W: std::io::Write>(
+    input: &mut Budgeted<R>,
+    sink: &mut TextSink<'_, W>,
+    element: &str,
+) -> Result<(), EdxmlError> {
+    input.remaining = u64::MAX;
+    loop {
+        let position = input.consumed;
+        let buf = input
+            .fill_buf()
+            .map_err(|e| xml_error(position, format!("cannot read the message: {e}")))?;
+        if buf.is_empty() {
+            // The parser reports the truncation with the open element.
+            return Ok(());
+        }
+        let (chunk, found) = match buf.iter().position(|b| *b == b'<') {
+            Some(i) => (&buf[..i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        match sink {
+            TextSink::Keep(kept) => {
+                kept.extend_from_slice(chunk);
+                if kept.len() > MAX_TEXT_BYTES {
+                    return Err(EdxmlError::TooLarge(format!(
+                        "the text of <{element}> is larger than {MAX_TEXT_BYTES} bytes"
+                    )));
+                }
+            }
+            TextSink::Base64(writer) => {
+                writer
+                    .push(chunk)
+                    .map_err(|message| EdxmlError::Attachment {
+                        element: element.to_owned(),
+                        message,
+                    })?
+            }
+            TextSink::Skip => {
+                if chunk.iter().any(|b| !b.is_ascii_whitespace()) && element.is_empty() {
+                    return Err(xml_error(position, "text outside the root element"));
+                }
+            }
+        }
+        input.consume(n);
+        if found {
+            return Ok(());
+        }
+    }
+}
+
+fn unescaped(bytes: &[u8], position: u64) -> Result<Option<String>, EdxmlError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| xml_error(position, e))?;
+    let text = quick_xml::escape::unescape(text).map_err(|e| match e {
+        quick_xml::escape::EscapeError::UnrecognizedEntity(_, name) => EdxmlError::Entity(name),
+        other => xml_error(position, other),
+    })?;
+    Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))
+}
+
+/// Streams the base64 attachments carried in a message
+/// (`AttachmentEncoded/Attachment/ContentTransferEncoded`) into writers
+/// opened by `open(index)`, one per attachment, never holding an attachment
+/// in memory. An attachment larger than `max_bytes` (decoded) stops the read
+/// with an error; the caller discards what it wrote. The same safety rules as
+/// [`parse_edxml`] apply (no DOCTYPE, no unknown entity, bounded markup,
+/// texts and depth).
+pub fn extract_attachments<R, W, F>(
+    input: R,
+    max_bytes: u64,
+    mut open: F,
+) -> Result<Vec<EncodedAttachment>, EdxmlError>
+where
+    R: BufRead,
+    W: std::io::Write,
+    F: FnMut(usize) -> std::io::Result<W>,
+{
+    let mut input = Budgeted {
+        inner: input,
+        remaining: u64::MAX,
+        consumed: 0,
+    };
+    // Leading BOM and whitespace are skipped here so that the parser never
+    // has to buffer text before the first tag.
+    let mut first = true;
+    loop {
+        let buf = input
+            .fill_buf()
+            .map_err(|e| xml_error(0, format!("cannot read the message: {e}")))?;
+        if buf.is_empty() {
+            return Err(EdxmlError::NotEdxml(String::new()));
+        }
+        if first && buf.starts_with(b"\xEF\xBB\xBF") {
+            input.consume(3);
+            first = false;
+            continue;
+        }
+        first = false;
+        let n = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if n < buf.len() {
+            if buf[n] != b'<' {
+                return Err(EdxmlError::NotEdxml(String::new()));
+            }
+            input.consume(n);
+            break;
+        }
+        input.consume(n);
+    }
+    let mut reader = Reader::from_reader(input);
+    reader.config_mut().trim_text(false);
+    let mut buf = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut found: Vec<EncodedAttachment> = Vec::new();
+    let mut kept = Vec::new();
+    loop {
+        reader.get_mut().remaining = MAX_MARKUP_BYTES;
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(_) | Err(_) if reader.get_ref().remaining == 0 => {
+                return Err(EdxmlError::TooLarge(format!(
+                    "markup larger than {MAX_MARKUP_BYTES} bytes"
+                )));
+            }
+            Ok(event) => event,
+            Err(e) => {
+                // A message cut inside a tag is truncated, not malformed.
+                let input = reader.get_mut();
+                input.remaining = u64::MAX;
+                let at_end = input.fill_buf().map(|b| b.is_empty()).unwrap_or(false);
+                return Err(match stack.last() {
+                    Some(open) if at_end => EdxmlError::Truncated(open.clone()),
+                    _ => xml_error(reader.error_position(), e),
+                });
+            }
+        };
+        let position = reader.buffer_position();
+        match event {
+            Event::DocType(_) => return Err(EdxmlError::Doctype),
+            Event::Start(start) => {
+                let name = local(start.name().as_ref());
+                if stack.is_empty() && name != "edXMLEnvelope" && name != "edXML" {
+                    return Err(EdxmlError::NotEdxml(name));
+                }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(EdxmlError::TooLarge(format!(
+                        "nesting deeper than {MAX_DEPTH}"
+                    )));
+                }
+                let parent = stack.last().map(String::as_str);
+                let in_attachment = stack.len() >= 2
+                    && stack[stack.len() - 2] == "AttachmentEncoded"
+                    && parent == Some("Attachment");
+                if name == "Attachment" && parent == Some("AttachmentEncoded") {
+                    found.push(EncodedAttachment {
+                        index: found.len(),
+                        ..EncodedAttachment::default()
+                    });
+                }
+                stack.push(name.clone());
+                kept.clear();
+                if in_attachment && name == "ContentTransferEncoded" {
+                    let Some(attachment) = found.last_mut() else {
+                        continue;
+                    };
+                    let index = attachment.index;
+                    let out = open(index).map_err(|e| EdxmlError::Attachment {
+                        element: name.clone(),
+                        message: format!("cannot store attachment {}: {e}", index + 1),
+                    })?;
+                    let mut writer = Base64Writer {
+                        out,
+                        carry: Vec::new(),
+                        padded: false,
+                        written: 0,
+                        limit: max_bytes,
+                    };
+                    stream_text(reader.get_mut(), &mut TextSink::Base64(&mut writer), &name)?;
+                    attachment.size =
+                        writer.finish().map_err(|message| EdxmlError::Attachment {
+                            element: format!("Attachment {}", index + 1),
+                            message,
+                        })?;
+                } else if in_attachment {
+                    stream_text(reader.get_mut(), &mut TextSink::<W>::Keep(&mut kept), &name)?;
+                } else {
+                    stream_text(reader.get_mut(), &mut TextSink::<W>::Skip, &name)?;
+                }
+            }
+            Event::End(_) => {
+                let name = stack.pop().unwrap_or_default();
+                let in_attachment = stack.len() >= 2
+                    && stack[stack.len() - 2] == "AttachmentEncoded"
+                    && stack.last().is_some_and(|p| p == "Attachment");
+                if in_attachment && let Some(attachment) = found.last_mut() {
+                    let value = unescaped(&kept, position)?;
+                    match name.as_str() {
+                        "AttachmentName" => attachment.name = value,
+                        "ContentType" => attachment.content_type = value,
+                        "ContentId" => attachment.content_id = value,
+                        "Description" => attachment.description = value,
+                        _ => {}
+                    }
+                }
+                kept.clear();
+                if stack.is_empty() {
+                    return Ok(found);
+                }
+                let parent = stack.last().cloned().unwrap_or_default();
+                stream_text(reader.get_mut(), &mut TextSink::<W>::Skip, &parent)?;
+            }
+            Event::Empty(start) => {
+                if stack.is_empty() {
+                    return Err(EdxmlError::NotEdxml(local(start.name().as_ref())));
+                }
+                let parent = stack.last().cloned().unwrap_or_default();
+                stream_text(reader.get_mut(), &mut TextSink::<W>::Skip, &parent)?;
+            }
+            Event::GeneralRef(r) => {
+                // Only inside kept texts would a reference matter; an unknown
+                // one is refused anywhere.
+                let name = r.decode().map_err(|e| xml_error(position, e))?;
+                if r.resolve_char_ref()
+                    .map_err(|e| xml_error(position, e))?
+                    .is_none()
+                    && quick_xml::escape::resolve_predefined_entity(&name).is_none()
+                {
+                    return Err(EdxmlError::Entity(name.into_owned()));
+                }
+            }
+            Event::Eof => {
+                return match stack.last() {
+                    Some(open) => Err(EdxmlError::Truncated(open.clone())),
+                    None => Err(EdxmlError::NotEdxml(String::new())),
+                };
+            }
+            Event::Text(_) | Event::CData(_) => {}
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {
+                let parent = stack.last().cloned().unwrap_or_default();
+                if !parent.is_empty() {
+                    stream_text(reader.get_mut(), &mut TextSink::<W>::Skip, &parent)?;
+                }
+            }
+        }
+        buf.clear();
+    }
 }

@@ -8,9 +8,16 @@
 //!
 //! Import is all-or-nothing: any failing row fails the import, and every
 //! failing row is listed with its line number.
+//!
+//! Files: the optional column `Tệp đính kèm` (`tep_dinh_kem`, Kho's own
+//! column, not in Phụ lục IV) names the files of each record, separated by
+//! `;`, the first being the main document. Bytes are read by
+//! [`decode_register`]: UTF-8 (with or without BOM) or windows-1258; a file
+//! mixing both is refused with the lines that disagree.
 
 use serde::Serialize;
 use time::Date;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::dates::{format_vi, parse_vi};
 use crate::metadata::{Recipient, RecordKind, RecordMetadata, Signer};
@@ -57,6 +64,7 @@ const OUTGOING: &[RegisterColumn] = &[
     col("do_khan", "Mức độ khẩn", false),
     col("do_mat", "Độ mật", false),
     col("ghi_chu", "Ghi chú", false),
+    col(FILES_COLUMN, "Tệp đính kèm", false),
 ];
 
 const INCOMING: &[RegisterColumn] = &[
@@ -71,10 +79,14 @@ const INCOMING: &[RegisterColumn] = &[
     col("do_khan", "Mức độ khẩn", false),
     col("do_mat", "Độ mật", false),
     col("ghi_chu", "Ghi chú", false),
+    col(FILES_COLUMN, "Tệp đính kèm", false),
 ];
 
+/// Machine name of the column that names a record's files (Kho's own).
+pub const FILES_COLUMN: &str = "tep_dinh_kem";
+
 impl RegisterKind {
-    /// The columns of the register, in export order.
+    /// The columns of the register, in export order (the files column last).
     pub fn columns(self) -> &'static [RegisterColumn] {
         match self {
             RegisterKind::Outgoing => OUTGOING,
@@ -108,6 +120,8 @@ pub struct RegisterRow {
     pub line: u64,
     /// Its metadata, in stored form.
     pub metadata: RecordMetadata,
+    /// File names from the `Tệp đính kèm` column, main document first.
+    pub files: Vec<String>,
 }
 
 /// A row that failed.
@@ -147,6 +161,16 @@ pub enum RegisterError {
     /// The CSV itself is malformed (wrong number of cells, bad quoting).
     #[error("malformed CSV: {0}")]
     Csv(#[from] csv::Error),
+    /// The bytes mix UTF-8 with another encoding.
+    #[error(
+        "the register mixes encodings: line {utf8_line} is UTF-8 but line {other_line} is not; save the whole file as UTF-8 (or whole as windows-1258) and import again"
+    )]
+    MixedEncodings {
+        /// A line with UTF-8 multi-byte characters.
+        utf8_line: u64,
+        /// A line that is not valid UTF-8.
+        other_line: u64,
+    },
     /// Rows failed; nothing was imported.
     #[error("{} row(s) failed, nothing was imported:\n{}", .0.len(), .0.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<RowFailure>),
@@ -156,7 +180,39 @@ fn header_key(text: &str) -> String {
     vietnamese::fold_form(text.trim())
 }
 
-/// Imports a register (UTF-8, with or without BOM). All rows or none.
+/// Reads the bytes of a register: UTF-8 with or without BOM, or
+/// windows-1258 (composed to NFC). A file whose lines disagree (some UTF-8
+/// with accented letters, some not UTF-8) is refused, naming a line of each.
+pub fn decode_register(bytes: &[u8]) -> Result<String, RegisterError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_owned());
+    }
+    let mut utf8_line = None;
+    let mut other_line = None;
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        let number = i as u64 + 1;
+        match std::str::from_utf8(line) {
+            Ok(text) if !text.is_ascii() => {
+                utf8_line.get_or_insert(number);
+            }
+            Ok(_) => {}
+            Err(_) => {
+                other_line.get_or_insert(number);
+            }
+        }
+    }
+    if let (Some(utf8_line), Some(other_line)) = (utf8_line, other_line) {
+        return Err(RegisterError::MixedEncodings {
+            utf8_line,
+            other_line,
+        });
+    }
+    let (text, _) = encoding_rs::WINDOWS_1258.decode_without_bom_handling(bytes);
+    Ok(text.nfc().collect())
+}
+
+/// Imports a register (UTF-8 text, with or without BOM). All rows or none.
 pub fn import_register(
     kind: RegisterKind,
     text: &str,
@@ -214,7 +270,19 @@ pub fn import_register(
             Some(value.to_owned()).filter(|v| !v.is_empty())
         };
         match row_metadata(kind, &cell, options) {
-            Ok(metadata) => rows.push(RegisterRow { line, metadata }),
+            Ok(metadata) => rows.push(RegisterRow {
+                line,
+                metadata,
+                files: cell(FILES_COLUMN)
+                    .map(|list| {
+                        list.split(';')
+                            .map(str::trim)
+                            .filter(|n| !n.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
             Err(error) => failures.push(RowFailure { line, error }),
         }
     }
@@ -312,20 +380,68 @@ fn vocabulary_label(vocabulary: VocabularyName, code: Option<&str>) -> String {
     .unwrap_or_default()
 }
 
-/// Exports records as a register with Vietnamese headers (UTF-8, no BOM).
-/// Vocabulary codes are written as their Vietnamese labels and document
-/// types as their names, so that an exported register imports again to the
-/// same metadata.
+/// One record to export: its metadata and the names of its files.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportRow<'a> {
+    /// The record's metadata.
+    pub metadata: &'a RecordMetadata,
+    /// File names, main document first (written in `Tệp đính kèm`).
+    pub files: &'a [String],
+}
+
+/// How a register is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Write the `Tệp đính kèm` column.
+    pub files_column: bool,
+    /// XLSX-compatible CSV: UTF-8 with a BOM and CRLF line ends, which
+    /// spreadsheet programs open with Vietnamese text intact. Otherwise UTF-8
+    /// without BOM and LF.
+    pub spreadsheet: bool,
+}
+
+/// Exports records as a register with Vietnamese headers (UTF-8, no BOM,
+/// no files column). See [`export_register_rows`].
 pub fn export_register(
     kind: RegisterKind,
     records: &[RecordMetadata],
 ) -> Result<String, RegisterError> {
-    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
-    writer.write_record(kind.columns().iter().map(|c| c.header_vi))?;
-    for m in records {
+    let rows: Vec<ExportRow<'_>> = records
+        .iter()
+        .map(|metadata| ExportRow {
+            metadata,
+            files: &[],
+        })
+        .collect();
+    export_register_rows(kind, &rows, ExportOptions::default())
+}
+
+/// Exports records as a register with Vietnamese headers. Vocabulary codes
+/// are written as their Vietnamese labels and document types as their
+/// names, so that an exported register imports again to the same metadata.
+pub fn export_register_rows(
+    kind: RegisterKind,
+    records: &[ExportRow<'_>],
+    options: ExportOptions,
+) -> Result<String, RegisterError> {
+    let terminator = if options.spreadsheet {
+        csv::Terminator::CRLF
+    } else {
+        csv::Terminator::Any(b'\n')
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(terminator)
+        .from_writer(Vec::new());
+    let columns: Vec<&RegisterColumn> = kind
+        .columns()
+        .iter()
+        .filter(|c| options.files_column || c.id != FILES_COLUMN)
+        .collect();
+    writer.write_record(columns.iter().map(|c| c.header_vi))?;
+    for row in records {
+        let m = row.metadata;
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
-        let row: Vec<String> = kind
-            .columns()
+        let cells: Vec<String> = columns
             .iter()
             .map(|c| match c.id {
                 "so_ky_hieu" => text(&m.doc_number),
@@ -356,14 +472,20 @@ pub fn export_register(
                 "so_den" => m.arrival_number.map(|n| n.to_string()).unwrap_or_default(),
                 "tac_gia" => text(&m.issuer),
                 "don_vi_nhan" => text(&m.assigned_to),
+                FILES_COLUMN => row.files.join("; "),
                 _ => String::new(),
             })
             .collect();
-        writer.write_record(&row)?;
+        writer.write_record(&cells)?;
     }
     let bytes = writer
         .into_inner()
         .map_err(|e| RegisterError::Csv(csv::Error::from(e.into_error())))?;
     // Only UTF-8 strings were written.
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(if options.spreadsheet {
+        format!("\u{feff}{text}")
+    } else {
+        text.into_owned()
+    })
 }

@@ -325,3 +325,147 @@ fn oversized_header_text_is_refused() {
         Err(EdxmlError::TooLarge(_))
     ));
 }
+
+#[test]
+fn windows_1258_register_decodes_to_nfc_text() {
+    // "Quyết định" in windows-1258: ê = 0xEA, combining acute = 0xEC,
+    // đ = 0xF0, combining dot below = 0xF2.
+    let bytes = b"Trich yeu\nQuy\xea\xect \xf0i\xf2nh\n";
+    let text = records::register::decode_register(bytes).expect("decodes");
+    assert_eq!(text, "Trich yeu\nQuyết định\n");
+    let bom = "\u{feff}Trích yếu\n".as_bytes();
+    assert_eq!(
+        records::register::decode_register(bom).expect("decodes"),
+        "Trích yếu\n"
+    );
+}
+
+#[test]
+fn register_mixing_utf8_and_windows_1258_is_refused_naming_both_lines() {
+    let mut bytes = "Số, ký hiệu\nQuyết định\n".as_bytes().to_vec();
+    bytes.extend_from_slice(b"Quy\xea\xect \xf0i\xf2nh\n");
+    match records::register::decode_register(&bytes) {
+        Err(RegisterError::MixedEncodings {
+            utf8_line,
+            other_line,
+        }) => assert_eq!((utf8_line, other_line), (1, 3)),
+        other => panic!("expected mixed encodings, got {other:?}"),
+    }
+}
+
+#[test]
+fn register_files_column_lists_files_and_exports_back() {
+    let text = "\"Số, ký hiệu văn bản\",\"Ngày, tháng văn bản\",Trích yếu nội dung,Tệp đính kèm
+01/QĐ-UBND,01/03/2016,Một,qd01.pdf; phu-luc.pdf
+";
+    let rows = import_register(RegisterKind::Outgoing, text, &options()).expect("imports");
+    assert_eq!(rows[0].files, ["qd01.pdf", "phu-luc.pdf"]);
+    let export = records::register::export_register_rows(
+        RegisterKind::Outgoing,
+        &[records::register::ExportRow {
+            metadata: &rows[0].metadata,
+            files: &rows[0].files,
+        }],
+        records::register::ExportOptions {
+            files_column: true,
+            spreadsheet: true,
+        },
+    )
+    .expect("exports");
+    assert!(export.starts_with('\u{feff}'));
+    assert!(export.contains("\r\n"));
+    assert!(
+        export.trim_end().ends_with("qd01.pdf; phu-luc.pdf"),
+        "{export}"
+    );
+}
+
+fn with_attachments(parts: &[(&str, &str)]) -> String {
+    let body: String = parts
+        .iter()
+        .map(|(name, b64)| {
+            format!(
+                "<Attachment><ContentId>cid:{name}</ContentId><AttachmentName>{name}</AttachmentName>\
+                 <ContentType>application/pdf</ContentType>\
+                 <edXML:ContentTransferEncoded>{b64}</edXML:ContentTransferEncoded></Attachment>"
+            )
+        })
+        .collect();
+    SAMPLE
+        .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "")
+        .replacen(
+            "<edXML:edXMLEnvelope",
+            "<edXML xmlns:edXML=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\"><edXML:edXMLEnvelope",
+            1,
+        )
+        + &format!("<AttachmentEncoded>{body}</AttachmentEncoded></edXML>")
+}
+
+#[test]
+fn edxml_attachments_stream_to_their_exact_bytes() {
+    // "%PDF-1.4 hello" and "second", base64 with a line break inside.
+    let xml = with_attachments(&[("a.pdf", "JVBERi0xLjQg\naGVsbG8="), ("b.pdf", "c2Vjb25k")]);
+    let mut outputs: Vec<Vec<u8>> = vec![Vec::new(), Vec::new()];
+    let mut sinks = outputs.iter_mut();
+    let found = records::edxml::extract_attachments(xml.as_bytes(), 1024, |_| {
+        sinks
+            .next()
+            .ok_or_else(|| std::io::Error::other("too many"))
+    })
+    .expect("reads");
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].name.as_deref(), Some("a.pdf"));
+    assert_eq!(found[0].size, 14);
+    assert_eq!(found[1].content_id.as_deref(), Some("cid:b.pdf"));
+    assert_eq!(outputs[0], b"%PDF-1.4 hello");
+    assert_eq!(outputs[1], b"second");
+}
+
+#[test]
+fn edxml_attachment_over_the_limit_is_refused() {
+    let xml = with_attachments(&[("a.pdf", "JVBERi0xLjQgaGVsbG8=")]);
+    let error = records::edxml::extract_attachments(xml.as_bytes(), 10, |_| {
+        Ok::<_, std::io::Error>(Vec::new())
+    })
+    .expect_err("over the limit");
+    assert!(
+        error
+            .to_string()
+            .contains("larger than the limit of 10 bytes"),
+        "{error}"
+    );
+}
+
+#[test]
+fn edxml_attachment_with_bad_or_cut_base64_is_refused() {
+    for bad in ["JVBERi0x!!", "JVBERi0", "JV==QQ=="] {
+        let xml = with_attachments(&[("a.pdf", bad)]);
+        let result = records::edxml::extract_attachments(xml.as_bytes(), 1024, |_| {
+            Ok::<_, std::io::Error>(Vec::new())
+        });
+        assert!(
+            matches!(result, Err(EdxmlError::Attachment { .. })),
+            "{bad}: {result:?}"
+        );
+    }
+    let xml = with_attachments(&[("a.pdf", "JVBERi0xLjQgaGVsbG8=")]);
+    let cut = &xml[..xml.len() - 40];
+    let result = records::edxml::extract_attachments(cut.as_bytes(), 1024, |_| {
+        Ok::<_, std::io::Error>(Vec::new())
+    });
+    assert!(
+        matches!(result, Err(EdxmlError::Truncated(_))),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn edxml_attachment_reader_refuses_a_doctype() {
+    let bomb = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]>
+<edXML><AttachmentEncoded><Attachment><AttachmentName>&lol2;</AttachmentName></Attachment></AttachmentEncoded></edXML>"#;
+    let result = records::edxml::extract_attachments(bomb.as_bytes(), 1024, |_| {
+        Ok::<_, std::io::Error>(Vec::new())
+    });
+    assert!(matches!(result, Err(EdxmlError::Doctype)), "{result:?}");
+}
