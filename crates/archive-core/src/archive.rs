@@ -102,6 +102,10 @@ pub struct Catalog {
     pub last_scrub: Option<(String, String, bool)>,
     /// Number of events.
     pub events: u64,
+    /// Dossiers (replayed by [`crate::dossier`]).
+    pub dossiers: crate::dossier::Dossiers,
+    /// Holds and dispositions (replayed by [`crate::retention`]).
+    pub retention: crate::retention::RetentionBook,
 }
 
 impl Catalog {
@@ -149,7 +153,10 @@ impl Catalog {
                         .unwrap_or(false);
                     self.last_scrub = Some((run.into(), last.into(), done));
                 }
-                _ => {}
+                _ => {
+                    crate::dossier::apply(self, ev);
+                    crate::retention::apply(self, ev);
+                }
             }
         }
     }
@@ -749,6 +756,7 @@ impl Archive {
 
     /// Streams the original bytes of file `index` (0-based) of a record's latest version.
     pub async fn open_file(&self, id: &RecordId, index: usize) -> Result<(FileEntry, ChunkStream)> {
+        self.check_not_disposed(id)?;
         let m = self.manifest(id, None).await?;
         let f = m.files.get(index).cloned().ok_or_else(|| {
             ArchiveError::InvalidInput(format!(
@@ -888,6 +896,7 @@ impl Archive {
         reason: Option<&str>,
     ) -> Result<ChangeReceipt> {
         self.writer()?;
+        self.check_not_disposed(id)?;
         let current = self.manifest(id, None).await?;
         let prev_digest = self
             .catalog
