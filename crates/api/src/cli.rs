@@ -156,6 +156,14 @@ enum Command {
     Repair(crate::backup_cmd::RepairArgs),
     /// List the format versions of stored objects and upgrade older ones (dry run by default).
     Migrate(crate::backup_cmd::MigrateArgs),
+    /// Dossiers (hồ sơ): create, add records, close, list, show.
+    Dossier {
+        #[command(subcommand)]
+        cmd: crate::dossier_cmd::DossierCommand,
+    },
+    /// Retention, legal holds, disposition and orphan collection.
+    #[command(flatten)]
+    Records(crate::retention_cmd::RecordsCommand),
 }
 
 struct Ctx {
@@ -296,6 +304,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => {
             let sh = backup_ctx();
             crate::backup_cmd::migrate(sh, args).await
+        }
+        Command::Dossier { cmd } => {
+            let rc =
+                crate::retention_cmd::Rc::new(&ctx.store, &ctx.options, ctx.json, &cfg, &base)?;
+            crate::dossier_cmd::run(rc, cmd).await
+        }
+        Command::Records(cmd) => {
+            let rc =
+                crate::retention_cmd::Rc::new(&ctx.store, &ctx.options, ctx.json, &cfg, &base)?;
+            crate::retention_cmd::run(rc, cmd).await
         }
     }
 }
@@ -619,6 +637,9 @@ async fn get(
 async fn show(ctx: &Ctx, id: &str, version: Option<u32>) -> anyhow::Result<ExitCode> {
     let id = parse_id(id)?;
     let a = Archive::open(ctx.store.clone(), ctx.options.clone()).await?;
+    if version.is_none() {
+        a.check_not_disposed(&id)?;
+    }
     let m = a.manifest(&id, version).await?;
     if ctx.json {
         print_json(&m)?;

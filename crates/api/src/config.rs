@@ -26,6 +26,9 @@ pub struct Config {
     /// Signature checks at deposit.
     #[serde(default)]
     pub signatures: SignaturesSection,
+    /// Retention schedule.
+    #[serde(default)]
+    pub retention: crate::retention_cmd::RetentionSection,
 }
 
 /// `[signatures]`: certificates that signature paths must end at. The national

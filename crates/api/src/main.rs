@@ -6,6 +6,8 @@
 mod backup_cmd;
 mod cli;
 mod config;
+mod dossier_cmd;
+mod retention_cmd;
 mod search_cmd;
 
 use std::process::ExitCode;
