@@ -156,6 +156,18 @@ enum Command {
     Repair(crate::backup_cmd::RepairArgs),
     /// List the format versions of stored objects and upgrade older ones (dry run by default).
     Migrate(crate::backup_cmd::MigrateArgs),
+    /// Import registers (CSV) and edXML messages as records.
+    Import {
+        #[command(subcommand)]
+        cmd: crate::import_cmd::ImportCommand,
+    },
+    /// Export registers (and, later, packages).
+    Export {
+        #[command(subcommand)]
+        cmd: ExportCommand,
+    },
+    /// Count documents sent and received in a period, with and without valid signatures.
+    Report(crate::report_cmd::ReportArgs),
     /// Dossiers (hồ sơ): create, add records, close, list, show.
     Dossier {
         #[command(subcommand)]
@@ -164,6 +176,13 @@ enum Command {
     /// Retention, legal holds, disposition and orphan collection.
     #[command(flatten)]
     Records(crate::retention_cmd::RecordsCommand),
+}
+
+/// What `kho export` writes.
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// A register (sổ đăng ký văn bản đi / đến) of a period as CSV.
+    Register(crate::import_cmd::ExportRegisterArgs),
 }
 
 struct Ctx {
@@ -304,6 +323,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => {
             let sh = backup_ctx();
             crate::backup_cmd::migrate(sh, args).await
+        }
+        Command::Import { cmd } => {
+            let result =
+                crate::import_cmd::import(&ctx.store, &ctx.options, ctx.json, ctx.quiet, cmd).await;
+            let dir = cfg.index.dir(&base);
+            crate::search_cmd::after_deposit(&ctx.store, &ctx.options, &dir, ctx.quiet).await;
+            result
+        }
+        Command::Export {
+            cmd: ExportCommand::Register(args),
+        } => crate::import_cmd::export_register(&ctx.store, &ctx.options, ctx.json, args).await,
+        Command::Report(args) => {
+            crate::report_cmd::report(&ctx.store, &ctx.options, ctx.json, args).await
         }
         Command::Dossier { cmd } => {
             let rc =

@@ -7,6 +7,8 @@ mod backup_cmd;
 mod cli;
 mod config;
 mod dossier_cmd;
+mod import_cmd;
+mod report_cmd;
 mod retention_cmd;
 mod search_cmd;
 

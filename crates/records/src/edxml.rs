@@ -341,6 +341,11 @@ pub fn parse_edxml<R: BufRead>(
                     format!("`{value}` is not a whole number"),
                 )),
             },
+            // Copies issued belong to the issuer's record; a received
+            // message keeps the sender's figure verbatim.
+            "OtherInfo/PromulgationAmount" if options.kind != RecordKind::Outgoing => {
+                unmapped.entry(path).or_default().push(value);
+            }
             "OtherInfo/PromulgationAmount" => match value.parse() {
                 Ok(n) => m.copies_issued = Some(n),
                 Err(_) => problems.push(Problem::new(

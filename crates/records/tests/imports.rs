@@ -469,3 +469,15 @@ fn edxml_attachment_reader_refuses_a_doctype() {
     });
     assert!(matches!(result, Err(EdxmlError::Doctype)), "{result:?}");
 }
+
+#[test]
+fn incoming_edxml_keeps_the_senders_copy_count_as_extra() {
+    let mut options = edxml_options();
+    options.kind = RecordKind::Incoming;
+    let message = parse_edxml(SAMPLE.as_bytes(), &options).expect("reads");
+    assert_eq!(message.metadata.copies_issued, None);
+    assert_eq!(
+        message.metadata.extra["edxml"]["MessageHeader/OtherInfo/PromulgationAmount"],
+        "40"
+    );
+}
