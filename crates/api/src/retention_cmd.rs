@@ -34,6 +34,9 @@ pub(crate) struct Rc {
     pub options: ArchiveOptions,
     pub json: bool,
     pub schedule: Schedule,
+    /// The search index, brought up to date after a destruction so that the
+    /// text of destroyed files leaves it at once.
+    pub index_dir: PathBuf,
 }
 
 impl Rc {
@@ -76,6 +79,7 @@ impl Rc {
             options: options.clone(),
             json,
             schedule,
+            index_dir: cfg.index.dir(base),
         })
     }
 
@@ -503,6 +507,7 @@ async fn dispose(rc: Rc, cmd: DisposeCommand) -> anyhow::Result<ExitCode> {
             let rep = with_writer!(rc, "dispose execute", |a| {
                 a.execute_disposition(&id, schedule, fail_closed()).await
             })?;
+            crate::search_cmd::after_deposit(&rc.store, &rc.options, &rc.index_dir, true).await;
             if rc.json {
                 print_json(&rep)?;
             } else {

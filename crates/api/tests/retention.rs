@@ -131,10 +131,12 @@ fn hold(s: &Scratch, scope: &[&str]) -> String {
 fn an_approved_disposition_destroys_bytes_keeps_metadata_and_explains_itself() {
     let s = Scratch::new();
     s.init_any();
-    let gone = deposit(&s, "gone.txt", b"only in the dossier");
+    let gone = deposit(&s, "gone.txt", b"only in the dossier: bienbanhuy");
     let shared = deposit(&s, "shared.txt", b"bytes shared with a kept record");
     let kept = deposit(&s, "kept.txt", b"bytes shared with a kept record");
     closed_dossier(&s, "HS-1", "5y", 2010, &[&gone, &shared]);
+    let hits = |s: &Scratch| json(&s.run(&["search", "bienbanhuy", "--json"]), "search");
+    assert_eq!(hits(&s)["total"], 1, "{}", hits(&s));
     let due = json(&s.run(&["retention", "list-due", "--json"]), "list-due");
     assert_eq!(due[0]["dossier"], "HS-1");
     assert_eq!(due[0]["action"]["eligible_date"], "2015-12-31");
@@ -146,6 +148,7 @@ fn an_approved_disposition_destroys_bytes_keeps_metadata_and_explains_itself() {
     assert_eq!(rep["blobs_deleted"], 1);
     assert_eq!(rep["blobs_kept_shared"], 1);
     assert_eq!(blobs(&s).len(), 1, "the shared blob stays");
+    assert_eq!(hits(&s)["total"], 0, "destroyed text is still searchable");
     assert_eq!(
         ok(&s.run(&["get", &kept]), "get kept"),
         "bytes shared with a kept record"
