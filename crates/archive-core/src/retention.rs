@@ -1332,12 +1332,17 @@ mod tests {
                 .map(|e| e.to_string())
                 .unwrap_or_default();
             assert!(err.contains("is being destroyed"), "{err}");
-            assert!(
-                !crate::verify::verify(&half)
-                    .await
-                    .expect("verify")
-                    .has_damage()
-            );
+            let v = crate::verify::verify(&half).await.expect("verify");
+            assert!(!v.has_damage(), "{:?}", v.findings);
+            if stop == "after-intent" {
+                assert!(
+                    v.findings
+                        .iter()
+                        .any(|f| f.detail.contains("awaits deletion by disposition")),
+                    "{:?}",
+                    v.findings
+                );
+            }
             let refused = a.collect_orphans(time::Duration::ZERO, false).await;
             assert!(
                 refused

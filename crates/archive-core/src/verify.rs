@@ -170,8 +170,23 @@ pub async fn verify(archive: &Archive) -> Result<VerifyReport> {
             Some(_) => {}
         }
     }
+    // Blobs of a half-executed disposition are lawful deletions in progress.
+    let mut pending = std::collections::HashMap::new();
+    for d in catalog.retention.incomplete() {
+        for b in d.execution_started.iter().flat_map(|s| &s.blobs) {
+            pending.insert((b.blake3, b.encoding), d.disposition.id().to_string());
+        }
+    }
     for (h, enc) in listed.keys() {
-        if !referenced_keys.contains(&(*h, *enc)) {
+        if let Some(id) = pending.get(&(*h, *enc))
+            && !referenced_keys.contains(&(*h, *enc))
+        {
+            rep.add(
+                Severity::Warning,
+                layout::blob(h, *enc).to_string(),
+                format!("awaits deletion by disposition {id}, whose execution was interrupted: run `kho dispose execute {id}`"),
+            );
+        } else if !referenced_keys.contains(&(*h, *enc)) {
             rep.add(
                 Severity::Orphan,
                 layout::blob(h, *enc).to_string(),
