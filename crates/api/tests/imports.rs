@@ -442,6 +442,10 @@ fn edxml_message_imports_with_fields_mapped_attachment_intact_and_unknown_elemen
     assert!(md.get("urgency").is_none() && md.get("secrecy").is_none());
     let extra = &md["edxml"];
     assert_eq!(extra["MessageHeader/LegacyBox"], "Hộp 12 & 13");
+    assert_eq!(
+        md["edxml_unknown"]["edXMLEnvelope/edXMLHeader/MessageHeader/LegacyBox"],
+        "<edXML:LegacyBox loai=\"x\">Hộp 12 &amp; 13</edXML:LegacyBox>"
+    );
     assert_eq!(extra["MessageHeader/OtherInfo/TyperNotation"], "VT");
     assert_eq!(
         extra["TraceHeaderList/Bussiness/BussinessDocReason"],

@@ -17,7 +17,9 @@
 //!
 //! Header elements that are not mapped are kept in `extra.edxml`, by path
 //! (`MessageHeader/OtherInfo/TyperNotation`), with their text; repeated
-//! elements become lists. Nothing is dropped.
+//! elements become lists. Elements of the envelope that the reference table
+//! does not describe are also kept verbatim (raw XML with attributes) in
+//! `extra.edxml_unknown`, by path from `edXMLEnvelope`. Nothing is dropped.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -129,6 +131,91 @@ struct Collected {
     leaves: Vec<(String, String)>,
     /// Attachments of the manifest.
     attachments: Vec<AttachmentRef>,
+    /// Elements not described by `edxml_header_fields.tsv`, as raw XML by
+    /// path (from `edXMLEnvelope`).
+    verbatim: Vec<(String, String)>,
+}
+
+const HEADER_FIELDS_TSV: &str = include_str!("../data/edxml_header_fields.tsv");
+
+/// Elements whose children the reference table describes only in a note;
+/// everything inside them counts as known.
+const OPAQUE: &[&str] = &[
+    "TraceHeader",
+    "Bussiness",
+    "ResponseFor",
+    "Reference",
+    "DigitalSignature",
+    "Attachment",
+];
+
+/// Element paths of the reference table and their ancestors.
+fn known_paths() -> &'static std::collections::BTreeSet<String> {
+    static KNOWN: std::sync::OnceLock<std::collections::BTreeSet<String>> =
+        std::sync::OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let mut known = std::collections::BTreeSet::new();
+        for line in HEADER_FIELDS_TSV.lines().skip(1) {
+            let Some(path) = line.split('\t').next().filter(|p| !p.is_empty()) else {
+                continue;
+            };
+            let (parent, last) = path.rsplit_once('/').unwrap_or(("", path));
+            for name in last.split('|') {
+                let full = if parent.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{parent}/{name}")
+                };
+                let mut prefix = String::new();
+                for part in full.split('/') {
+                    if !prefix.is_empty() {
+                        prefix.push('/');
+                    }
+                    prefix.push_str(part);
+                    known.insert(prefix.clone());
+                }
+            }
+        }
+        known
+    })
+}
+
+/// Whether the reference table describes the element at `path` (local names
+/// from `edXMLEnvelope`).
+fn is_known(path: &str) -> bool {
+    let known = known_paths();
+    if known.contains(path) {
+        return true;
+    }
+    let mut prefix = String::new();
+    for part in path.split('/') {
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+        if OPAQUE.contains(&part) && known.contains(&prefix) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Raw XML of an unknown element being copied.
+struct Capture {
+    /// Stack depth of the element (its own depth, from 1).
+    depth: usize,
+    /// Its path from `edXMLEnvelope`.
+    path: String,
+    /// Raw bytes so far.
+    raw: Vec<u8>,
+}
+
+/// Path of the top of `stack` from `edXMLEnvelope` (empty outside it).
+fn envelope_path(stack: &[String]) -> String {
+    match stack.iter().position(|n| n == "edXMLEnvelope") {
+        Some(i) => stack[i..].join("/"),
+        None => String::new(),
+    }
 }
 
 fn xml_error(position: u64, error: impl std::fmt::Display) -> EdxmlError {
@@ -156,6 +243,7 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
     let mut text = String::new();
     let mut out = Collected::default();
     let mut seen_root = false;
+    let mut capture: Option<Capture> = None;
     let too_large = || {
         EdxmlError::TooLarge(format!(
             "the envelope is larger than {MAX_ENVELOPE_BYTES} bytes"
@@ -188,25 +276,69 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
                 }
                 stack.push(name);
                 text.clear();
+                if let Some(c) = capture.as_mut() {
+                    c.raw.extend_from_slice(b"<");
+                    c.raw.extend_from_slice(&start);
+                    c.raw.extend_from_slice(b">");
+                } else {
+                    let path = envelope_path(&stack);
+                    if !path.is_empty() && !is_known(&path) {
+                        let mut raw = b"<".to_vec();
+                        raw.extend_from_slice(&start);
+                        raw.extend_from_slice(b">");
+                        capture = Some(Capture {
+                            depth: stack.len(),
+                            path,
+                            raw,
+                        });
+                    }
+                }
             }
             Event::Empty(start) => {
                 if stack.is_empty() {
                     return Err(EdxmlError::NotEdxml(local(start.name().as_ref())));
                 }
+                let mut raw = b"<".to_vec();
+                raw.extend_from_slice(&start);
+                raw.extend_from_slice(b"/>");
+                if let Some(c) = capture.as_mut() {
+                    c.raw.extend_from_slice(&raw);
+                } else {
+                    let mut path = envelope_path(&stack);
+                    path.push('/');
+                    path.push_str(&local(start.name().as_ref()));
+                    if path.starts_with("edXMLEnvelope") && !is_known(&path) {
+                        out.verbatim
+                            .push((path, String::from_utf8_lossy(&raw).into_owned()));
+                    }
+                }
             }
             Event::Text(t) => {
+                if let Some(c) = capture.as_mut() {
+                    c.raw.extend_from_slice(&t);
+                }
                 let decoded = t
                     .xml10_content()
                     .map_err(|e| xml_error(reader.buffer_position(), e))?;
                 text.push_str(&decoded);
             }
             Event::CData(c) => {
+                if let Some(cap) = capture.as_mut() {
+                    cap.raw.extend_from_slice(b"<![CDATA[");
+                    cap.raw.extend_from_slice(&c);
+                    cap.raw.extend_from_slice(b"]]>");
+                }
                 let decoded = c
                     .decode()
                     .map_err(|e| xml_error(reader.buffer_position(), e))?;
                 text.push_str(&decoded);
             }
             Event::GeneralRef(r) => {
+                if let Some(c) = capture.as_mut() {
+                    c.raw.extend_from_slice(b"&");
+                    c.raw.extend_from_slice(&r);
+                    c.raw.extend_from_slice(b";");
+                }
                 if let Some(ch) = r
                     .resolve_char_ref()
                     .map_err(|e| xml_error(reader.buffer_position(), e))?
@@ -222,7 +354,16 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
                     }
                 }
             }
-            Event::End(_) => {
+            Event::End(end) => {
+                if let Some(c) = capture.as_mut() {
+                    c.raw.extend_from_slice(b"</");
+                    c.raw.extend_from_slice(end.name().as_ref());
+                    c.raw.extend_from_slice(b">");
+                }
+                if let Some(c) = capture.take_if(|c| c.depth == stack.len()) {
+                    out.verbatim
+                        .push((c.path, String::from_utf8_lossy(&c.raw).into_owned()));
+                }
                 let path = stack.join("/");
                 let name = stack.pop().unwrap_or_default();
                 let value = text.trim().to_owned();
@@ -256,7 +397,14 @@ fn collect<R: BufRead>(input: R) -> Result<Collected, EdxmlError> {
                     None => Err(EdxmlError::Truncated("edXMLEnvelope".to_owned())),
                 };
             }
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+            Event::Comment(comment) => {
+                if let Some(c) = capture.as_mut() {
+                    c.raw.extend_from_slice(b"<!--");
+                    c.raw.extend_from_slice(&comment);
+                    c.raw.extend_from_slice(b"-->");
+                }
+            }
+            Event::Decl(_) | Event::PI(_) => {}
         }
         if text.len() > MAX_TEXT_BYTES {
             return Err(EdxmlError::TooLarge(format!(
@@ -380,6 +528,25 @@ pub fn parse_edxml<R: BufRead>(
         (Some(n), None) => Some(n),
         (None, notation) => notation,
     };
+    if !collected.verbatim.is_empty() {
+        let mut by_path: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (path, raw) in collected.verbatim {
+            by_path.entry(path).or_default().push(raw);
+        }
+        let verbatim: serde_json::Map<String, Value> = by_path
+            .into_iter()
+            .map(|(path, mut raws)| {
+                let value = if raws.len() == 1 {
+                    Value::String(raws.remove(0))
+                } else {
+                    Value::Array(raws.into_iter().map(Value::String).collect())
+                };
+                (path, value)
+            })
+            .collect();
+        m.extra
+            .insert("edxml_unknown".to_owned(), Value::Object(verbatim));
+    }
     if !unmapped.is_empty() {
         let edxml: serde_json::Map<String, Value> = unmapped
             .into_iter()

@@ -481,3 +481,33 @@ fn incoming_edxml_keeps_the_senders_copy_count_as_extra() {
         "40"
     );
 }
+
+#[test]
+fn edxml_unknown_elements_are_kept_verbatim_with_their_attributes() {
+    let xml = SAMPLE
+        .replace(
+            "<edXML:SteeringType>0</edXML:SteeringType>",
+            "<edXML:SteeringType>0</edXML:SteeringType><edXML:LegacyBox loai=\"x\">Hộp 12 &amp; 13<edXML:Shelf so=\"4\"/></edXML:LegacyBox>",
+        )
+        .replace(
+            "</edXML:edXMLBody>",
+            "<edXML:Extension kind=\"vendor\"/></edXML:edXMLBody>",
+        );
+    let message = parse_edxml(xml.as_bytes(), &edxml_options()).expect("reads");
+    let unknown = &message.metadata.extra["edxml_unknown"];
+    assert_eq!(
+        unknown["edXMLEnvelope/edXMLHeader/MessageHeader/LegacyBox"],
+        "<edXML:LegacyBox loai=\"x\">Hộp 12 &amp; 13<edXML:Shelf so=\"4\"/></edXML:LegacyBox>"
+    );
+    assert_eq!(
+        unknown["edXMLEnvelope/edXMLBody/Extension"],
+        "<edXML:Extension kind=\"vendor\"/>"
+    );
+    // Elements the reference table describes are not repeated there.
+    let plain = parse_edxml(SAMPLE.as_bytes(), &edxml_options()).expect("reads");
+    assert!(
+        !plain.metadata.extra.contains_key("edxml_unknown"),
+        "{:?}",
+        plain.metadata.extra.get("edxml_unknown")
+    );
+}
