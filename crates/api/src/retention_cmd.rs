@@ -2,12 +2,15 @@
 //! legal holds, disposition and orphan collection. The logic is in
 //! `archive_core::retention`; this module parses arguments and prints.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use archive_core::archive::{Archive, ArchiveOptions};
-use archive_core::retention::fail_closed;
-use archive_core::retention_rules::{Appraisal, Approval, DueAction, HoldScope, Schedule};
+use archive_core::retention_rules::{
+    Appraisal, Approval, DeletionTarget, DueAction, HoldScope, QueryHoldMatcher, QueryMatch,
+    Schedule,
+};
 use archive_core::store::Store;
 use archive_core::{ArchiveError, RecordId};
 use clap::Subcommand;
@@ -92,6 +95,91 @@ impl Rc {
     }
 }
 
+/// Most records a query hold may find for the index to decide it; beyond, it blocks.
+const MAX_QUERY_HOLD_HITS: usize = 100_000;
+
+/// Decides query holds with the search index. A query is decided only when the
+/// index covers the whole journal and the query runs; any other query hold stays
+/// undecided and blocks (fail closed).
+#[derive(Debug, Default)]
+pub(crate) struct IndexMatcher {
+    found: HashMap<String, HashSet<String>>,
+}
+
+impl QueryHoldMatcher for IndexMatcher {
+    fn matches(&self, query: &str, target: &DeletionTarget) -> QueryMatch {
+        match self.found.get(query) {
+            Some(ids) if target.records.iter().any(|r| ids.contains(&r.0)) => QueryMatch::Matches,
+            Some(_) => QueryMatch::NoMatch,
+            None => QueryMatch::Undecided,
+        }
+    }
+}
+
+impl Rc {
+    /// Brings the index up to date and runs every active query hold's query.
+    pub async fn index_matcher(&self) -> IndexMatcher {
+        let mut m = IndexMatcher::default();
+        let queries: Vec<String> = match self.reader().await {
+            Ok(a) => a
+                .retention_book()
+                .active_holds()
+                .into_iter()
+                .filter_map(|h| match h.scope {
+                    HoldScope::Query(q) => Some(q),
+                    _ => None,
+                })
+                .collect(),
+            Err(_) => return m,
+        };
+        if queries.is_empty() {
+            return m;
+        }
+        crate::search_cmd::after_deposit(&self.store, &self.options, &self.index_dir, true).await;
+        let current = match self.reader().await {
+            Ok(a) => indexer::drift(&a, &self.index_dir)
+                .await
+                .is_ok_and(|d| d.is_clean()),
+            Err(_) => false,
+        };
+        if !current {
+            return m;
+        }
+        let dir = self.index_dir.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            use indexer::SearchBackend as _;
+            let Ok(backend) = indexer::TantivyBackend::open(&dir) else {
+                return HashMap::new();
+            };
+            let mut found = HashMap::new();
+            for q in queries {
+                let mut req = indexer::SearchRequest::new(q.clone());
+                req.snippets = false;
+                req.facets = false;
+                req.limit = 1;
+                let Ok(first) = backend.search(&req) else {
+                    continue;
+                };
+                if first.total > MAX_QUERY_HOLD_HITS {
+                    continue;
+                }
+                req.limit = first.total.max(1);
+                if let Ok(all) = backend.search(&req)
+                    && all.hits.len() == all.total
+                {
+                    let ids = all.hits.into_iter().map(|h| h.record_id).collect();
+                    found.insert(q, ids);
+                }
+            }
+            found
+        })
+        .await
+        .unwrap_or_default();
+        m.found = found;
+        m
+    }
+}
+
 /// Runs `f` on an archive opened for writing and closes it (lease released)
 /// whatever the outcome.
 macro_rules! with_writer {
@@ -167,7 +255,7 @@ pub enum HoldCommand {
         /// Record id.
         #[arg(long, group = "scope")]
         record: Option<String>,
-        /// Search query (blocks every disposition until released: the archive cannot decide queries).
+        /// Search query: blocks disposing of what it finds (every disposition while the search index cannot tell).
         #[arg(long, group = "scope")]
         query: Option<String>,
         /// Why.
@@ -465,10 +553,12 @@ async fn hold(rc: Rc, cmd: HoldCommand) -> anyhow::Result<ExitCode> {
 async fn dispose(rc: Rc, cmd: DisposeCommand) -> anyhow::Result<ExitCode> {
     let schedule = &rc.schedule;
     let d = match cmd {
-        DisposeCommand::Propose { dossiers } => with_writer!(rc, "dispose propose", |a| {
-            a.propose_disposition(&dossiers, schedule, fail_closed())
-                .await
-        })?,
+        DisposeCommand::Propose { dossiers } => {
+            let matcher = rc.index_matcher().await;
+            with_writer!(rc, "dispose propose", |a| {
+                a.propose_disposition(&dossiers, schedule, &matcher).await
+            })?
+        }
         DisposeCommand::Appraise { id, by, note, date } => {
             let appraised_on = match date {
                 Some(d) => parse_date("--date", &d)?,
@@ -504,8 +594,9 @@ async fn dispose(rc: Rc, cmd: DisposeCommand) -> anyhow::Result<ExitCode> {
             a.reject_disposition(&id, &reason).await
         })?,
         DisposeCommand::Execute { id } => {
+            let matcher = rc.index_matcher().await;
             let rep = with_writer!(rc, "dispose execute", |a| {
-                a.execute_disposition(&id, schedule, fail_closed()).await
+                a.execute_disposition(&id, schedule, &matcher).await
             })?;
             crate::search_cmd::after_deposit(&rc.store, &rc.options, &rc.index_dir, true).await;
             if rc.json {

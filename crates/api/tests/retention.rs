@@ -103,7 +103,7 @@ fn approve(s: &Scratch, id: &str) {
 fn approved_setup() -> (Scratch, String, String, String) {
     let s = Scratch::new();
     s.init_any();
-    let r = deposit(&s, "gone.txt", b"to be destroyed");
+    let r = deposit(&s, "gone.txt", "biên bản giao đất đai 2010".as_bytes());
     let kept = deposit(&s, "kept.txt", b"kept elsewhere");
     closed_dossier(&s, "HS-1", "5y", 2010, &[&r]);
     let id = propose(&s, "HS-1");
@@ -220,6 +220,20 @@ fn every_hold_scope_blocks_execution_and_no_byte_is_deleted() {
         );
         assert_eq!(blobs(&s).len(), before.len() - 1);
     }
+}
+
+#[test]
+fn a_query_hold_blocks_only_what_the_search_index_finds() {
+    let (s, _r, _kept, id) = approved_setup();
+    let h = hold(&s, &["--query", "hợp đồng thuê nhà"]);
+    let before = blobs(&s);
+    ok(
+        &s.run(&["dispose", "execute", &id]),
+        "execute past an unrelated query hold",
+    );
+    assert_eq!(blobs(&s).len(), before.len() - 1);
+    let list = ok(&s.run(&["hold", "list"]), "hold list");
+    assert!(list.contains(&h), "{list}");
 }
 
 #[test]
