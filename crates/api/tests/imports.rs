@@ -708,3 +708,24 @@ fn report_counts_match_the_deposited_records() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--from"), "{}", stderr(&o));
 }
+
+#[test]
+fn register_naming_a_tampered_signed_file_is_refused_whole() {
+    let s = setup();
+    copy_fixture(&s, "01_valid_two_signatures.pdf", "qd01.pdf");
+    copy_fixture(&s, "02_tampered_both.pdf", "qd02.pdf");
+    let err = refused_register(
+        &s,
+        "\"Số, ký hiệu văn bản\",\"Ngày, tháng văn bản\",Trích yếu nội dung,Tệp đính kèm
+01/QĐ-UBND,01/03/2026,Một,qd01.pdf
+02/QĐ-UBND,02/03/2026,Hai,qd02.pdf
+"
+        .as_bytes(),
+    );
+    assert!(
+        err.contains("line 3 field tep_dinh_kem (rule signature_policy)")
+            && err.contains("qd02.pdf")
+            && !err.contains("line 2"),
+        "{err}"
+    );
+}

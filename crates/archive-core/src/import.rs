@@ -4,7 +4,8 @@
 //! Both are all-or-nothing per document: a document is either committed whole
 //! (metadata and every file, in one journal batch) or not at all. A register
 //! is checked whole first (encoding, columns, every row's metadata, every
-//! named file and its format); if any row fails, nothing is deposited and the
+//! named file, its format and its signatures); if any row fails, nothing is
+//! deposited and the
 //! report lists every failing row with its line, field and rule. An edXML
 //! message is one document; its base64 attachments are streamed to temporary
 //! files (never held in memory) and refused above a size limit.
@@ -208,7 +209,11 @@ fn register_failures(source: &str, error: RegisterError) -> Vec<ImportFailure> {
 }
 
 /// Why a named file cannot be attached.
-fn check_file(dir: &Path, name: &str, archive: &Archive) -> std::result::Result<PathBuf, String> {
+fn check_file(
+    dir: &Path,
+    name: &str,
+    archive: &Archive,
+) -> std::result::Result<(PathBuf, String), String> {
     if name == "."
         || name == ".."
         || name.contains(['/', '\\'])
@@ -248,7 +253,31 @@ fn check_file(dir: &Path, name: &str, archive: &Archive) -> std::result::Result<
             "`{name}`: format {media_type} is not an allowed archival format"
         ));
     }
-    Ok(path)
+    Ok((path, media_type))
+}
+
+/// The signature check the deposit will make, made first so that a rejected
+/// file fails its row before anything of the register is stored.
+async fn check_signatures(
+    archive: &Archive,
+    files: &[(String, PathBuf, String)],
+) -> std::result::Result<(), String> {
+    let candidates: Vec<crate::signing::Candidate> = files
+        .iter()
+        .map(|(filename, path, media_type)| crate::signing::Candidate {
+            filename: filename.clone(),
+            media_type: media_type.clone(),
+            source: Some(crate::signing::Checkable::Path(path.clone())),
+        })
+        .collect();
+    let options = archive.options().signatures.clone();
+    match tokio::task::spawn_blocking(move || crate::signing::check_files(&candidates, &options))
+        .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("signature check failed: {e}")),
+    }
 }
 
 /// A document ready to deposit, with what identifies it in the report.
@@ -390,21 +419,35 @@ pub async fn import_register(
             ));
             continue;
         }
-        let mut files = Vec::with_capacity(row.files.len());
-        for (i, name) in row.files.iter().enumerate() {
+        let mut checked = Vec::with_capacity(row.files.len());
+        let mut row_ok = true;
+        for name in &row.files {
             match check_file(&options.files_dir, name, archive) {
-                Ok(path) => files.push(DepositFile {
-                    filename: name.clone(),
-                    role: if i == 0 {
-                        FileRole::Main
-                    } else {
-                        FileRole::Attachment
-                    },
-                    source: FileSource::Path(path),
-                }),
-                Err(message) => report.failed.push(file_failure(message, "file_readable")),
+                Ok((path, media_type)) => checked.push((name.clone(), path, media_type)),
+                Err(message) => {
+                    row_ok = false;
+                    report.failed.push(file_failure(message, "file_readable"));
+                }
             }
         }
+        if row_ok && let Err(message) = check_signatures(archive, &checked).await {
+            report
+                .failed
+                .push(file_failure(message, "signature_policy"));
+        }
+        let files = checked
+            .into_iter()
+            .enumerate()
+            .map(|(i, (filename, path, _))| DepositFile {
+                filename,
+                role: if i == 0 {
+                    FileRole::Main
+                } else {
+                    FileRole::Attachment
+                },
+                source: FileSource::Path(path),
+            })
+            .collect();
         let metadata = serde_json::to_value(&row.metadata)
             .map_err(|e| ArchiveError::Internal(e.to_string()))?;
         pending.push(Pending {
