@@ -546,6 +546,14 @@ fn read_message(
     }
     let mut files = Vec::new();
     for a in &attachments {
+        let stored = temp.join(format!("{}", a.index));
+        if !stored.is_file() {
+            warnings.push(format!(
+                "attachment {} has no content element and was skipped",
+                a.index + 1
+            ));
+            continue;
+        }
         let listed = message
             .attachments
             .iter()
@@ -561,7 +569,7 @@ fn read_message(
             } else {
                 FileRole::Attachment
             },
-            source: FileSource::Path(temp.join(format!("{}", a.index))),
+            source: FileSource::Path(stored),
         });
     }
     for r in &message.attachments {

@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::model::RecordManifest;
 
 /// How report rows are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// By the issuing agency (code, or name without a code).
