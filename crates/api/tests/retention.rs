@@ -295,7 +295,7 @@ fn a_permanent_dossier_is_transferred_not_destroyed() {
 
 #[test]
 fn an_interrupted_execution_is_finished_by_running_it_again() {
-    for stop in ["after-intent", "after-delete"] {
+    for stop in ["after-intent", "after-delete", "after-tombstones"] {
         let (s, r, kept, id) = approved_setup();
         let o = s
             .kho()

@@ -74,7 +74,8 @@ pub mod event_types {
 use event_types::*;
 
 /// Environment variable that stops [`Archive::execute_disposition`] at a step,
-/// as a crash would (`after-intent` or `after-delete`). For crash tests only.
+/// as a crash would (`after-intent`, `after-delete` or `after-tombstones`). For
+/// crash tests only.
 pub const STOP_ENV: &str = "KHO_TEST_STOP_DISPOSITION";
 
 /// A blob named in an execution intent.
@@ -1016,6 +1017,11 @@ impl Archive {
                 }),
             ));
         }
+        if stop == Some("after-tombstones") {
+            return Err(ArchiveError::Internal(format!(
+                "stopped after writing the tombstones of {did} ({STOP_ENV}): simulated crash"
+            )));
+        }
         let step = DispositionEvent::Executed(start.execution.clone());
         let actor = self.options().actor.clone();
         events.push(Event::new(
@@ -1309,7 +1315,7 @@ mod tests {
 
     #[tokio::test]
     async fn interrupted_execution_finishes_when_run_again() {
-        for stop in ["after-intent", "after-delete"] {
+        for stop in ["after-intent", "after-delete", "after-tombstones"] {
             let mut a = archive().await;
             let r = deposit(&mut a, b"to destroy").await;
             let id = approved(&mut a, "HS-03", &[r]).await;
