@@ -511,3 +511,39 @@ fn edxml_unknown_elements_are_kept_verbatim_with_their_attributes() {
         plain.metadata.extra.get("edxml_unknown")
     );
 }
+
+#[test]
+fn edxml_large_attachment_streams_exactly_across_chunk_boundaries() {
+    use base64::Engine as _;
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    let wrapped: String = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|line| format!("{}\r\n", String::from_utf8_lossy(line)))
+        .collect();
+    let xml = with_attachments(&[("big.bin", &wrapped)]);
+    let mut outputs = vec![Vec::new()];
+    let mut sinks = outputs.iter_mut();
+    let found = records::edxml::extract_attachments(xml.as_bytes(), 1 << 20, |_| {
+        sinks
+            .next()
+            .ok_or_else(|| std::io::Error::other("one attachment only"))
+    })
+    .expect("reads");
+    assert_eq!(found[0].size, bytes.len() as u64);
+    assert_eq!(outputs[0], bytes);
+}
+
+#[test]
+fn edxml_oversized_markup_after_the_envelope_is_refused() {
+    let comment = format!("<!--{}-->", "x".repeat(2 * 1024 * 1024));
+    let xml = with_attachments(&[("a.pdf", "JVBERi0xLjQgaGVsbG8=")]).replace(
+        "<AttachmentEncoded>",
+        &format!("<AttachmentEncoded>{comment}"),
+    );
+    let result = records::edxml::extract_attachments(xml.as_bytes(), 1024, |_| {
+        Ok::<_, std::io::Error>(Vec::new())
+    });
+    assert!(matches!(result, Err(EdxmlError::TooLarge(_))), "{result:?}");
+}
