@@ -523,7 +523,7 @@ fn edxml_large_attachment_streams_exactly_across_chunk_boundaries() {
         .map(|line| format!("{}\r\n", String::from_utf8_lossy(line)))
         .collect();
     let xml = with_attachments(&[("big.bin", &wrapped)]);
-    let mut outputs = vec![Vec::new()];
+    let mut outputs = [Vec::new()];
     let mut sinks = outputs.iter_mut();
     let found = records::edxml::extract_attachments(xml.as_bytes(), 1 << 20, |_| {
         sinks
