@@ -687,7 +687,7 @@ impl Archive {
         &mut self,
         dossiers: &[String],
         schedule: &Schedule,
-        matcher: &dyn QueryHoldMatcher,
+        matcher: &(dyn QueryHoldMatcher + Sync),
     ) -> Result<Disposition> {
         if dossiers.is_empty() {
             return Err(ArchiveError::InvalidInput(
@@ -802,7 +802,7 @@ impl Archive {
         &mut self,
         id: &str,
         schedule: &Schedule,
-        matcher: &dyn QueryHoldMatcher,
+        matcher: &(dyn QueryHoldMatcher + Sync),
     ) -> Result<ExecutionReport> {
         let stop = std::env::var(STOP_ENV).ok();
         self.execute_disposition_until(id, schedule, matcher, stop.as_deref())
@@ -813,7 +813,7 @@ impl Archive {
         &mut self,
         id: &str,
         schedule: &Schedule,
-        matcher: &dyn QueryHoldMatcher,
+        matcher: &(dyn QueryHoldMatcher + Sync),
         stop: Option<&str>,
     ) -> Result<ExecutionReport> {
         let entry = self.disposition_or_err(id)?;
@@ -1144,7 +1144,7 @@ fn transition(e: retention_rules::TransitionError) -> ArchiveError {
 }
 
 /// The matcher to use when no search index is at hand: every active query hold blocks.
-pub fn fail_closed() -> &'static dyn QueryHoldMatcher {
+pub fn fail_closed() -> &'static (dyn QueryHoldMatcher + Sync) {
     &FailClosed
 }
 
@@ -1478,5 +1478,26 @@ mod tests {
                 .err()
                 .is_some_and(|e| e.to_string().contains("unknown retention code"))
         );
+    }
+}
+
+#[cfg(test)]
+mod send {
+    use super::*;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    /// The HTTP server runs these on a multi-threaded runtime: their futures must be `Send`.
+    #[allow(dead_code)]
+    fn library_entry_points_are_send(a: &mut Archive, s: &Schedule) {
+        assert_send(a.execute_disposition("x", s, fail_closed()));
+        assert_send(a.propose_disposition(&[], s, fail_closed()));
+        assert_send(a.collect_orphans(time::Duration::ZERO, true));
+        assert_send(a.place_hold(HoldScope::Query("q".into()), "r", "a"));
+        assert_send(a.release_hold("h", "r"));
+        assert_send(a.assign_retention("d", "5y", None, s));
+        assert_send(a.create_dossier(records::Dossier::new("c", "t"), s));
+        assert_send(a.add_to_dossier("c", &[]));
+        assert_send(a.close_dossier("c", today()));
     }
 }
