@@ -931,11 +931,11 @@ impl Archive {
             .ok_or_else(|| ArchiveError::Internal("execution intent not recorded".into()))?;
 
         // 2. Delete the blobs no live record references.
-        let live = self.catalog().referenced_blobs();
+        let live = self.live_blobs();
         let mut deleted = 0;
         let mut kept = 0;
         for b in &start.blobs {
-            if live.get(&b.blake3).is_some_and(|(e, _)| *e == b.encoding) {
+            if live.contains(&(b.blake3, b.encoding)) {
                 kept += 1;
                 continue;
             }
@@ -1063,7 +1063,7 @@ impl Archive {
                 "disposition {id} is half-executed: run `kho dispose execute {id}` first; nothing was deleted"
             )));
         }
-        let referenced = self.catalog().referenced_blobs();
+        let referenced = self.live_blobs();
         let protected = self.held_blobs();
         let cutoff = OffsetDateTime::now_utc() - grace;
         let mut rep = OrphanReport {
@@ -1075,7 +1075,7 @@ impl Archive {
             let Some((h, enc)) = layout::parse_blob(&m.location) else {
                 continue;
             };
-            if referenced.get(&h).is_some_and(|(e, _)| *e == enc) || protected.contains(&h) {
+            if referenced.contains(&(h, enc)) || protected.contains(&h) {
                 continue;
             }
             let modified = OffsetDateTime::from_unix_timestamp(m.last_modified.timestamp())
@@ -1107,6 +1107,18 @@ impl Archive {
         );
         self.append_events(vec![ev]).await?;
         Ok(rep)
+    }
+
+    /// Every stored object (blob and encoding) a committed version references.
+    /// Records being or having been destroyed reference nothing (their files were
+    /// cleared from the catalog by the execution intent).
+    fn live_blobs(&self) -> BTreeSet<(BlobHash, Encoding)> {
+        self.catalog()
+            .records
+            .values()
+            .flat_map(|r| &r.versions)
+            .flat_map(|v| v.files.iter().map(|(h, e, _)| (*h, *e)))
+            .collect()
     }
 
     /// Every blob of a record covered by an active record or dossier hold.
