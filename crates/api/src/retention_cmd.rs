@@ -240,6 +240,17 @@ pub enum RetentionCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Record the event that ends a dossier's conditional retention ("until …").
+    Trigger {
+        /// Dossier code.
+        dossier: String,
+        /// Day the event happened (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+        /// What happened (e.g. "replaced by decision 12/QĐ-UBND").
+        #[arg(long)]
+        description: String,
+    },
     /// The rules of the schedule in use.
     Rules,
 }
@@ -452,6 +463,22 @@ async fn retention(rc: Rc, cmd: RetentionCommand) -> anyhow::Result<ExitCode> {
                     println!("{}\t{}\t{what}{held}", d.dossier, d.rule);
                 }
                 println!("{} dossier(s) due on {as_of}", due.len());
+            }
+        }
+        RetentionCommand::Trigger {
+            dossier,
+            date,
+            description,
+        } => {
+            let on = parse_date("--date", &date)?;
+            let schedule = &rc.schedule;
+            let e = with_writer!(rc, "retention trigger", |a| {
+                a.record_trigger(&dossier, on, &description, schedule).await
+            })?;
+            if rc.json {
+                print_json(&e)?;
+            } else {
+                println!("dossier {}: trigger event recorded ({on})", e.code());
             }
         }
         RetentionCommand::Rules => {

@@ -282,6 +282,59 @@ fn unmet_retention_blocks_proposal_and_execution() {
 }
 
 #[test]
+fn a_conditional_dossier_is_due_once_its_trigger_event_is_recorded() {
+    let s = Scratch::new();
+    s.init_any();
+    let r = deposit(&s, "a.txt", b"x");
+    closed_dossier(&s, "C-1", "conditional", 2012, &[&r]);
+    refused(
+        &s.run(&["dispose", "propose", "C-1"]),
+        "record the trigger event first",
+    );
+    refused(
+        &s.run(&[
+            "retention",
+            "trigger",
+            "C-1",
+            "--date",
+            "2999-01-01",
+            "--description",
+            "x",
+        ]),
+        "in the future",
+    );
+    ok(
+        &s.run(&[
+            "retention",
+            "trigger",
+            "C-1",
+            "--date",
+            "2015-07-01",
+            "--description",
+            "thay thế bởi Quyết định 12/QĐ-UBND",
+        ]),
+        "trigger",
+    );
+    let due = json(&s.run(&["retention", "list-due", "--json"]), "list-due");
+    assert_eq!(due[0]["dossier"], "C-1");
+    assert_eq!(due[0]["action"]["eligible_date"], "2015-12-31");
+    propose(&s, "C-1");
+    closed_dossier(&s, "T-1", "10y", 2012, &[]);
+    refused(
+        &s.run(&[
+            "retention",
+            "trigger",
+            "T-1",
+            "--date",
+            "2015-07-01",
+            "--description",
+            "x",
+        ]),
+        "does not wait for an event",
+    );
+}
+
+#[test]
 fn a_permanent_dossier_is_transferred_not_destroyed() {
     let s = Scratch::new();
     s.init_any();

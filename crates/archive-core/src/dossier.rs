@@ -43,6 +43,8 @@ pub struct DossierEntry {
     pub records: Vec<RecordId>,
     /// Retention overrides (longer periods decided later), oldest first.
     pub overrides: Vec<RetentionOverride>,
+    /// The event that ends a conditional retention period, once recorded.
+    pub trigger: Option<retention_rules::TriggerEvent>,
     /// Who created it.
     pub created_by: String,
     /// When.
@@ -76,6 +78,7 @@ impl DossierEntry {
             .map(|r| retention_rules::RecordId::new(r.to_string()))
             .collect();
         d.overrides = self.overrides.clone();
+        d.trigger = self.trigger.clone();
         Some(d)
     }
 }
@@ -146,6 +149,7 @@ pub(crate) fn apply(catalog: &mut Catalog, ev: &Event) {
                         dossier: d.dossier,
                         records: Vec::new(),
                         overrides: Vec::new(),
+                        trigger: None,
                         created_by: ev.actor.clone(),
                         created_at: ev.time,
                         closed_at: None,

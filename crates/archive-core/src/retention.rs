@@ -52,6 +52,8 @@ use crate::model::{FORMAT_VERSION, RecordId, RecordManifest};
 pub mod event_types {
     /// A retention rule or a longer override was assigned to a dossier.
     pub const RETENTION_ASSIGNED: &str = "retention.assigned";
+    /// The event ending a conditional period was recorded (detail: `trigger`).
+    pub const RETENTION_TRIGGER_RECORDED: &str = "retention.trigger_recorded";
     /// A legal hold was placed (detail: `hold`).
     pub const HOLD_PLACED: &str = "hold.placed";
     /// A legal hold was released (detail: `release`).
@@ -203,6 +205,11 @@ struct AssignedDetail {
 }
 
 #[derive(Deserialize)]
+struct TriggerDetail {
+    trigger: retention_rules::TriggerEvent,
+}
+
+#[derive(Deserialize)]
 struct HoldDetail {
     hold: Hold,
 }
@@ -231,6 +238,13 @@ pub(crate) fn apply(catalog: &mut Catalog, ev: &Event) {
                 if let Some(o) = d.override_ {
                     entry.overrides.push(o);
                 }
+            }
+        }
+        RETENTION_TRIGGER_RECORDED => {
+            if let Ok(d) = serde_json::from_value::<TriggerDetail>(ev.detail.clone())
+                && let Some(entry) = catalog.dossiers.get_mut(&ev.object)
+            {
+                entry.trigger = Some(d.trigger);
             }
         }
         HOLD_PLACED => {
@@ -504,17 +518,74 @@ impl Archive {
             .ok_or_else(|| ArchiveError::Internal("dossier vanished".into()))
     }
 
+    /// Records the event that ends a dossier's conditional retention period
+    /// ("until …"): retention then ends on 31 December of the event's year.
+    pub async fn record_trigger(
+        &mut self,
+        dossier: &str,
+        occurred_on: Date,
+        description: &str,
+        schedule: &Schedule,
+    ) -> Result<crate::dossier::DossierEntry> {
+        let entry = self
+            .dossiers()
+            .get(dossier.trim())
+            .cloned()
+            .ok_or_else(|| {
+                ArchiveError::InvalidInput(format!(
+                    "no dossier {dossier:?}: `kho dossier list` shows the dossiers"
+                ))
+            })?;
+        let description = required("the description of the event (--description)", description)?;
+        check_decision_date("event date", occurred_on)?;
+        let conditional = entry
+            .rule()
+            .and_then(|r| schedule.rule(&retention_rules::RuleCode::new(r)))
+            .is_some_and(|r| r.period == retention_rules::RetentionPeriod::Conditional);
+        if !conditional {
+            return Err(ArchiveError::InvalidInput(format!(
+                "dossier {} has rule {}, which does not wait for an event; a trigger only ends a conditional period",
+                entry.code(),
+                entry.rule().unwrap_or("(none)")
+            )));
+        }
+        if let Some(t) = &entry.trigger {
+            return Err(ArchiveError::InvalidInput(format!(
+                "dossier {} already has its trigger event ({} on {}); nothing was changed",
+                entry.code(),
+                t.description,
+                t.occurred_on
+            )));
+        }
+        let actor = self.options().actor.clone();
+        let trigger = retention_rules::TriggerEvent {
+            description,
+            occurred_on,
+            recorded_by: actor.clone(),
+        };
+        let ev = Event::new(
+            &actor,
+            RETENTION_TRIGGER_RECORDED,
+            entry.code(),
+            Outcome::Success,
+            serde_json::json!({ "trigger": to_value(&trigger)? }),
+        );
+        self.append_events(vec![ev]).await?;
+        self.dossiers()
+            .get(entry.code())
+            .cloned()
+            .ok_or_else(|| ArchiveError::Internal("dossier vanished".into()))
+    }
+
     /// Dossiers due for disposition on `as_of` (closed dossiers with a rule).
     pub fn list_due(&self, schedule: &Schedule, as_of: Date) -> Result<Vec<DueItem>> {
         check_not_before_1945("--as-of date", as_of)?;
-        let book = self.retention_book();
         let views: Vec<retention_rules::Dossier> = self
             .dossiers()
             .iter()
             .filter(|d| !self.dossier_disposed(d.code()))
             .filter_map(|d| d.retention_view())
             .collect();
-        let _ = book;
         Ok(retention_rules::list_due(
             &views,
             schedule,
@@ -1456,6 +1527,50 @@ mod tests {
                 .is_some_and(|e| e.to_string().contains("retention runs until 2030-12-31"))
         );
         assert_eq!(a.retention_book().dispositions().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_conditional_dossier_falls_due_after_its_trigger_event() {
+        let mut a = archive().await;
+        let schedule = Schedule::embedded().expect("schedule");
+        let mut d = records::Dossier::new("C-1", "x");
+        d.retention = Some("conditional".into());
+        a.create_dossier(d, &schedule).await.expect("create");
+        a.close_dossier("C-1", date!(2012 - 03 - 01))
+            .await
+            .expect("close");
+        assert!(a.list_due(&schedule, today()).expect("due").is_empty());
+        let bad = a
+            .record_trigger("C-1", date!(1940 - 01 - 01), "replaced", &schedule)
+            .await;
+        assert!(
+            bad.err()
+                .is_some_and(|e| e.to_string().contains("before 1945"))
+        );
+        a.record_trigger(
+            "C-1",
+            date!(2015 - 07 - 01),
+            "replaced by 12/QĐ-UBND",
+            &schedule,
+        )
+        .await
+        .expect("trigger");
+        let store = a.store().clone();
+        let reopened = Archive::open(store, options()).await.expect("reopen");
+        let due = reopened.list_due(&schedule, today()).expect("due");
+        assert_eq!(due.len(), 1);
+        assert!(matches!(
+            due[0].action,
+            retention_rules::DueAction::Destroy { eligible_date } if eligible_date == date!(2015 - 12 - 31)
+        ));
+        let twice = a
+            .record_trigger("C-1", date!(2016 - 01 - 01), "again", &schedule)
+            .await;
+        assert!(
+            twice
+                .err()
+                .is_some_and(|e| e.to_string().contains("already has"))
+        );
     }
 
     #[tokio::test]
