@@ -183,6 +183,8 @@ enum Command {
 enum ExportCommand {
     /// A register (sổ đăng ký văn bản đi / đến) of a period as CSV.
     Register(crate::import_cmd::ExportRegisterArgs),
+    #[command(flatten)]
+    Package(crate::export_cmd::ExportCommand),
 }
 
 struct Ctx {
@@ -334,6 +336,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export {
             cmd: ExportCommand::Register(args),
         } => crate::import_cmd::export_register(&ctx.store, &ctx.options, ctx.json, args).await,
+        Command::Export {
+            cmd: ExportCommand::Package(cmd),
+        } => {
+            let dir = cfg.index.dir(&base);
+            crate::export_cmd::run(&ctx.store, &ctx.options, ctx.json, ctx.quiet, &dir, cmd).await
+        }
         Command::Report(args) => {
             crate::report_cmd::report(&ctx.store, &ctx.options, ctx.json, args).await
         }

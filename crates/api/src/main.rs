@@ -7,6 +7,7 @@ mod backup_cmd;
 mod cli;
 mod config;
 mod dossier_cmd;
+mod export_cmd;
 mod import_cmd;
 mod report_cmd;
 mod retention_cmd;

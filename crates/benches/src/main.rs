@@ -3,6 +3,9 @@
 //! BENCHMARKS.md.
 //!
 //! Usage: kho-bench [--small N] [--large-gib G] [--dir DIR]
+//!        kho-bench parquet [--rows N]
+
+mod parquet_export;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -64,6 +67,9 @@ fn options() -> ArchiveOptions {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("parquet") {
+        return parquet_export::run(&args[2..], &std::env::temp_dir());
+    }
     let arg = |name: &str, default: &str| -> String {
         args.iter()
             .position(|a| a == name)
