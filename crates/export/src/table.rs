@@ -17,6 +17,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{ExportError, Result};
 
@@ -331,8 +332,14 @@ enum Builder {
 
 impl Builder {
     fn new(kind: ColumnType) -> Builder {
+        Builder::with_text_capacity(kind, BATCH_ROWS * 16)
+    }
+
+    /// A builder whose text buffer starts with `bytes` of room, so a batch
+    /// fills it without growing it step by step.
+    fn with_text_capacity(kind: ColumnType, bytes: usize) -> Builder {
         match kind {
-            Text => Builder::Text(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16)),
+            Text => Builder::Text(StringBuilder::with_capacity(BATCH_ROWS, bytes)),
             Int32 => Builder::Int32(Int32Builder::with_capacity(BATCH_ROWS)),
             Int64 => Builder::Int64(Int64Builder::with_capacity(BATCH_ROWS)),
             Float64 => Builder::Float64(Float64Builder::with_capacity(BATCH_ROWS)),
@@ -372,6 +379,14 @@ impl Builder {
             _ => return false,
         }
         true
+    }
+
+    /// Bytes of text collected (0 for other types).
+    fn text_bytes(&self) -> usize {
+        match self {
+            Builder::Text(b) => b.values_slice().len(),
+            _ => 0,
+        }
     }
 
     fn finish(&mut self) -> ArrayRef {
@@ -455,7 +470,15 @@ impl BatchBuilder {
 
     /// The collected rows as a batch; the builder starts over empty.
     pub fn finish(&mut self) -> Result<RecordBatch> {
-        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for (b, c) in self.builders.iter_mut().zip(self.spec.columns) {
+            // The next batch likely needs as much room as this one.
+            let room = b.text_bytes() + b.text_bytes() / 8;
+            columns.push(b.finish());
+            if c.kind == Text {
+                *b = Builder::with_text_capacity(Text, room.max(BATCH_ROWS * 16));
+            }
+        }
         RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| ExportError::Parquet {
             table: self.spec.name.to_string(),
             detail: e.to_string(),
@@ -468,14 +491,31 @@ impl BatchBuilder {
     }
 }
 
-/// Writer settings of every export file: zstd level 3, statistics on, the
-/// creator named.
+/// Columns whose values are (nearly) all different: dictionary encoding only
+/// costs time there.
+const UNIQUE_COLUMNS: &[&str] = &[
+    "record_id",
+    "event_id",
+    "manifest_blake3",
+    "previous_blake3",
+    "blake3",
+    "sha256",
+    "summary",
+    "metadata",
+    "detail",
+];
+
+/// Writer settings of every export file: zstd level 1, statistics on, no
+/// dictionary for columns of unique values, the creator named.
 pub fn writer_properties() -> WriterProperties {
-    let level = ZstdLevel::try_new(3).unwrap_or_default();
-    WriterProperties::builder()
+    let level = ZstdLevel::try_new(1).unwrap_or_default();
+    let mut b = WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
-        .set_created_by(format!("kho {}", env!("CARGO_PKG_VERSION")))
-        .build()
+        .set_created_by(format!("kho {}", env!("CARGO_PKG_VERSION")));
+    for c in UNIQUE_COLUMNS {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+    }
+    b.build()
 }
 
 fn parquet_error(table: &str, e: impl std::fmt::Display) -> ExportError {
