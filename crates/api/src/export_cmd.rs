@@ -15,8 +15,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::UsageError;
 
-/// Most search hits a `--query` package takes.
-const QUERY_LIMIT: usize = 100_000;
+/// Most search hits a `--query` package takes (the most one search returns).
+const QUERY_LIMIT: usize = 1000;
 
 /// `kho export parquet|bagit|ocfl`.
 #[derive(Debug, Subcommand)]
@@ -195,6 +195,13 @@ async fn query_ids(archive: &Archive, text: &str, index_dir: &Path) -> anyhow::R
     })
     .await?
     .map_err(|e| UsageError(format!("cannot search: {e}")))?;
+    if results.total > results.hits.len() {
+        return Err(UsageError(format!(
+            "{text:?} matches {} records, more than the {QUERY_LIMIT} a package takes by query: narrow the query or export the dossier (nothing was written)",
+            results.total
+        ))
+        .into());
+    }
     Ok(results.hits.into_iter().map(|h| h.record_id).collect())
 }
 

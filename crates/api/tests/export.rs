@@ -639,3 +639,38 @@ fn a_damaged_blob_stops_a_bag_export_and_leaves_no_partial_bag() {
     assert!(!dest.exists());
     assert!(!names(s.path()).iter().any(|n| n.contains("kho-tmp")));
 }
+
+#[test]
+fn bagit_package_of_a_query_holds_the_records_the_search_finds() {
+    let s = Scratch::new();
+    s.init_any();
+    let ids = deposit_samples(&s);
+    let bag = s.path().join("nghe-an");
+    let report = json(&s.run(&[
+        "export",
+        "bagit",
+        "--query",
+        "\"tỉnh Nghệ An\"",
+        "-o",
+        bag.to_str().expect("p"),
+        "--json",
+    ]));
+    assert_eq!(report["records"], 1, "{report}");
+    assert!(
+        bag.join("data/records")
+            .join(&ids[1])
+            .join("nghe-an-08-2018-qd-ubnd.txt")
+            .is_file()
+    );
+    let o = s.run(&[
+        "export",
+        "bagit",
+        "--query",
+        "từkhôngcótrongkho",
+        "-o",
+        s.path().join("none").to_str().expect("p"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no record matches"), "{}", stderr(&o));
+    assert!(!s.path().join("none").exists());
+}
