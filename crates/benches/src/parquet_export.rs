@@ -1,7 +1,8 @@
-//! `kho-bench parquet [--rows N] [--dir DIR]`: rows/s of the `records` table
-//! through Kho's Parquet writer (rows → Arrow builders → zstd Parquet) against a
-//! raw `ArrowWriter` writing the same batches, prebuilt, with the same settings,
-//! in the same run (targets: ≥ 0.5 M rows/s and ≥ 70 % of raw).
+//! `kho-bench parquet [--rows N]`: rows/s of the `records` table through Kho's
+//! Parquet writer (rows → Arrow builders → zstd Parquet on an encoder thread)
+//! against a raw `ArrowWriter` writing the same batches, prebuilt outside the
+//! clock, with the same settings, in the same run (targets: ≥ 0.5 M rows/s and
+//! ≥ 70 % of raw). Rows are generated before either clock starts.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -107,23 +108,19 @@ pub fn run(args: &[String], base: &Path) -> Result<(), Box<dyn std::error::Error
     let total: usize = arg("--rows", "1000000").parse()?;
     let work = tempfile::tempdir_in(base)?;
 
-    // Kho's writer: rows pushed one by one; generation is not timed.
-    let mut kho = Duration::ZERO;
+    // Every row generated first, so nothing the clock does not see runs while the
+    // writer's encoder thread works.
+    let all = rows(0, total);
+
+    // Kho's writer: rows pushed one by one; it builds batches and hands them to
+    // its encoder thread.
     let mut writer = TableWriter::new(RECORDS, work.path(), "kho");
-    let mut done = 0;
-    while done < total {
-        let n = BATCH_ROWS.min(total - done);
-        let chunk = rows(done, n);
-        let t = Instant::now();
-        for r in &chunk {
-            writer.push(Some(2025), &values(r))?;
-        }
-        kho += t.elapsed();
-        done += n;
-    }
     let t = Instant::now();
+    for r in &all {
+        writer.push(Some(2025), &values(r))?;
+    }
     let files = writer.finish()?;
-    kho += t.elapsed();
+    let kho = t.elapsed();
     let kho_bytes: u64 = files
         .iter()
         .map(|f| std::fs::metadata(work.path().join(&f.path)).map_or(0, |m| m.len()))
@@ -135,17 +132,14 @@ pub fn run(args: &[String], base: &Path) -> Result<(), Box<dyn std::error::Error
     let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
     let mut builder = BatchBuilder::new(RECORDS);
     let mut w = ArrowWriter::try_new(file, builder.schema(), Some(writer_properties()))?;
-    let mut done = 0;
-    while done < total {
-        let n = BATCH_ROWS.min(total - done);
-        for r in &rows(done, n) {
+    for chunk in all.chunks(BATCH_ROWS) {
+        for r in chunk {
             builder.push(&values(r))?;
         }
         let batch = builder.finish()?;
         let t = Instant::now();
         w.write(&batch)?;
         raw += t.elapsed();
-        done += n;
     }
     let t = Instant::now();
     let file = w.into_inner()?.into_inner().map_err(|e| e.into_error())?;
@@ -158,7 +152,7 @@ pub fn run(args: &[String], base: &Path) -> Result<(), Box<dyn std::error::Error
     println!("| work | Kho | baseline (same run) | ratio |");
     println!("|---|---|---|---|");
     println!(
-        "| Parquet export, `records` table, {total} generated rows (zstd 1; {:.1} MB vs {:.1} MB) | {:.2} M rows/s (target ≥ 0.5) | raw `ArrowWriter` of the same prebuilt batches: {:.2} M rows/s | {:.0} % (target ≥ 70 %) |",
+        "| Parquet export, `records` table, {total} generated rows (zstd 1; {:.1} MB vs {:.1} MB) | {:.2} M rows/s (target ≥ 0.5; builds batches, encodes on a second thread) | raw `ArrowWriter` (one thread) of the same prebuilt batches: {:.2} M rows/s | {:.0} % (target ≥ 70 %) |",
         kho_bytes as f64 / 1e6,
         raw_bytes as f64 / 1e6,
         kho_rate / 1e6,

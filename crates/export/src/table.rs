@@ -525,11 +525,86 @@ fn parquet_error(table: &str, e: impl std::fmt::Display) -> ExportError {
     }
 }
 
+/// Encodes batches into one Parquet file on its own thread, so building the
+/// next batch from rows overlaps with compressing the last one.
+struct Encoder {
+    table: &'static str,
+    sender: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl Encoder {
+    fn start(table: &'static str, file: File, schema: SchemaRef) -> Result<Encoder> {
+        let mut writer = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, file),
+            schema,
+            Some(writer_properties()),
+        )
+        .map_err(|e| parquet_error(table, e))?;
+        // Two batches in flight bound the memory used.
+        let (sender, batches) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let thread = std::thread::Builder::new()
+            .name(format!("parquet-{table}"))
+            .spawn(move || -> Result<()> {
+                for b in batches {
+                    writer.write(&b).map_err(|e| parquet_error(table, e))?;
+                }
+                let buf = writer.into_inner().map_err(|e| parquet_error(table, e))?;
+                let file = buf.into_inner().map_err(|e| {
+                    ExportError::io(format!("writing table {table}"), e.into_error())
+                })?;
+                file.sync_all()
+                    .map_err(|e| ExportError::io(format!("writing table {table}"), e))
+            })
+            .map_err(|e| ExportError::io("starting a parquet writer thread", e))?;
+        Ok(Encoder {
+            table,
+            sender: Some(sender),
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&mut self, batch: RecordBatch) -> Result<()> {
+        if self.sender.as_ref().is_some_and(|s| s.send(batch).is_ok()) {
+            return Ok(());
+        }
+        // The thread stopped: its own error says why.
+        self.finish()?;
+        Err(ExportError::Internal(format!(
+            "the parquet writer of {} stopped",
+            self.table
+        )))
+    }
+
+    /// Waits for every batch to be written and the file flushed to disk.
+    fn finish(&mut self) -> Result<()> {
+        drop(self.sender.take());
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| {
+                ExportError::Internal(format!("the parquet writer of {} panicked", self.table))
+            })?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        // Close the file before anyone removes the directory it is in.
+        drop(self.sender.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 struct Part {
     relative: PathBuf,
     batch: BatchBuilder,
-    writer: ArrowWriter<BufWriter<File>>,
+    encoder: Encoder,
     rows: u64,
+    /// Rows in `batch` not yet handed to the writer.
+    pending: usize,
 }
 
 /// A file written by a [`TableWriter`].
@@ -575,6 +650,15 @@ impl TableWriter {
             Partition::ByYear => year,
         };
         if !self.parts.contains_key(&key) {
+            self.open_part(key)?;
+        }
+        self.parts
+            .get_mut(&key)
+            .ok_or_else(|| ExportError::Internal("partition vanished".into()))
+    }
+
+    fn open_part(&mut self, key: Option<i32>) -> Result<()> {
+        {
             let mut relative = PathBuf::from(self.spec.name);
             if let Some(y) = key {
                 relative.push(format!("year={y}"));
@@ -588,25 +672,19 @@ impl TableWriter {
             let file = File::create(&path)
                 .map_err(|e| ExportError::io(format!("creating {}", path.display()), e))?;
             let batch = BatchBuilder::new(self.spec);
-            let writer = ArrowWriter::try_new(
-                BufWriter::with_capacity(1 << 20, file),
-                batch.schema(),
-                Some(writer_properties()),
-            )
-            .map_err(|e| parquet_error(self.spec.name, e))?;
+            let encoder = Encoder::start(self.spec.name, file, batch.schema())?;
             self.parts.insert(
                 key,
                 Part {
                     relative,
                     batch,
-                    writer,
+                    encoder,
                     rows: 0,
+                    pending: 0,
                 },
             );
         }
-        self.parts
-            .get_mut(&key)
-            .ok_or_else(|| ExportError::Internal("partition vanished".into()))
+        Ok(())
     }
 
     /// Makes sure the (unpartitioned) table has a file even when it gets no rows,
@@ -620,13 +698,22 @@ impl TableWriter {
 
     /// Appends one row to the partition of `year` (ignored for unpartitioned tables).
     pub fn push(&mut self, year: Option<i32>, row: &[Value<'_>]) -> Result<()> {
-        let name = self.spec.name;
-        let part = self.part(year)?;
+        let key = match self.spec.partition {
+            Partition::None => None,
+            Partition::ByYear => year,
+        };
+        // One map lookup per row in the common case of an open partition.
+        let part = match self.parts.get_mut(&key) {
+            Some(p) => p,
+            None => self.part(key)?,
+        };
         part.batch.push(row)?;
         part.rows += 1;
-        if part.batch.len() >= BATCH_ROWS {
+        part.pending += 1;
+        if part.pending >= BATCH_ROWS {
+            part.pending = 0;
             let b = part.batch.finish()?;
-            part.writer.write(&b).map_err(|e| parquet_error(name, e))?;
+            part.encoder.send(b)?;
         }
         Ok(())
     }
@@ -643,17 +730,9 @@ impl TableWriter {
         for (_, mut part) in self.parts {
             if !part.batch.is_empty() {
                 let b = part.batch.finish()?;
-                part.writer.write(&b).map_err(|e| parquet_error(name, e))?;
+                part.encoder.send(b)?;
             }
-            let buf = part
-                .writer
-                .into_inner()
-                .map_err(|e| parquet_error(name, e))?;
-            let file = buf
-                .into_inner()
-                .map_err(|e| ExportError::io(format!("writing table {name}"), e.into_error()))?;
-            file.sync_all()
-                .map_err(|e| ExportError::io(format!("writing table {name}"), e))?;
+            part.encoder.finish()?;
             out.push(WrittenFile {
                 path: part
                     .relative
