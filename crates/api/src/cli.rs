@@ -176,6 +176,13 @@ enum Command {
     /// Retention, legal holds, disposition and orphan collection.
     #[command(flatten)]
     Records(crate::retention_cmd::RecordsCommand),
+    /// Run the HTTP API and the web UI (creates a local store and a first admin on first start).
+    Serve(crate::server::ServeArgs),
+    /// Manage accounts (while no server has the store open).
+    User {
+        #[command(subcommand)]
+        cmd: crate::server::UserCmd,
+    },
 }
 
 /// What `kho export` writes.
@@ -336,14 +343,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export {
             cmd: ExportCommand::Register(args),
         } => crate::import_cmd::export_register(&ctx.store, &ctx.options, ctx.json, args).await,
+        Command::Report(args) => {
+            crate::report_cmd::report(&ctx.store, &ctx.options, ctx.json, args).await
+        }
         Command::Export {
             cmd: ExportCommand::Package(cmd),
         } => {
             let dir = cfg.index.dir(&base);
             crate::export_cmd::run(&ctx.store, &ctx.options, ctx.json, ctx.quiet, &dir, cmd).await
-        }
-        Command::Report(args) => {
-            crate::report_cmd::report(&ctx.store, &ctx.options, ctx.json, args).await
         }
         Command::Dossier { cmd } => {
             let rc =
@@ -354,6 +361,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let rc =
                 crate::retention_cmd::Rc::new(&ctx.store, &ctx.options, ctx.json, &cfg, &base)?;
             crate::retention_cmd::run(rc, cmd).await
+        }
+        Command::Serve(args) => {
+            let sctx = crate::server::ServeContext {
+                store: ctx.store.clone(),
+                options: ctx.options.clone(),
+                index_dir: cfg.index.dir(&base),
+                settings: cfg.serve.clone(),
+                backup_targets: cfg.backup.targets.keys().cloned().collect(),
+            };
+            crate::server::run(sctx, args).await
+        }
+        Command::User { cmd } => {
+            crate::server::user(ctx.store.clone(), ctx.options.clone(), cmd, ctx.json).await
         }
     }
 }

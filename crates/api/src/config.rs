@@ -29,6 +29,9 @@ pub struct Config {
     /// Retention schedule.
     #[serde(default)]
     pub retention: crate::retention_cmd::RetentionSection,
+    /// `kho serve`: scheduled jobs.
+    #[serde(default)]
+    pub serve: crate::server::ServeSection,
 }
 
 /// `[signatures]`: certificates that signature paths must end at. The national

@@ -12,6 +12,7 @@ mod import_cmd;
 mod report_cmd;
 mod retention_cmd;
 mod search_cmd;
+mod server;
 
 use std::process::ExitCode;
 

@@ -265,6 +265,7 @@ pub struct DepositReceipt {
 
 /// A manifest version written to the store but not yet committed in the journal.
 struct PreparedVersion {
+    idempotency_key: Option<String>,
     manifest: RecordManifest,
     manifest_blake3: BlobHash,
     path: Path,
@@ -522,120 +523,9 @@ impl Archive {
     /// Checks a deposit, stores its files and writes its version 1 manifest; nothing
     /// is visible until the returned version is committed in the journal.
     async fn prepare_deposit(&self, req: DepositRequest) -> Result<PreparedVersion> {
-        let checked = crate::rules::check(
-            req.metadata,
-            self.options.metadata,
-            OffsetDateTime::now_utc().date(),
-        )?;
-        let metadata = checked.value;
-        if req.files.is_empty() {
-            return Err(ArchiveError::InvalidInput(
-                "a deposit needs at least one file".into(),
-            ));
-        }
-        // Open every input before storing anything, so a missing file stores nothing.
-        let mut inputs = Vec::with_capacity(req.files.len());
-        let mut checkable = Vec::with_capacity(req.files.len());
-        for f in req.files {
-            let stream = match f.source {
-                FileSource::Path(p) => {
-                    let s = blob::file_chunks(&p)?;
-                    checkable.push(Some(crate::signing::Checkable::Path(p)));
-                    s
-                }
-                FileSource::Bytes(b) => {
-                    checkable.push(Some(crate::signing::Checkable::Bytes(b.clone())));
-                    blob::bytes_chunks(b)
-                }
-                FileSource::Stream(s) => {
-                    checkable.push(None);
-                    s
-                }
-            };
-            let filename: String = f.filename.nfc().collect();
-            if filename.is_empty() || filename.chars().any(|c| c.is_control()) {
-                return Err(ArchiveError::InvalidInput(format!(
-                    "file name {filename:?} is empty or has control characters"
-                )));
-            }
-            inputs.push((filename, f.role, stream));
-        }
-        let mut peeked = Vec::with_capacity(inputs.len());
-        for (filename, role, stream) in inputs {
-            let (head, stream) = peek(stream).await?;
-            let media_type = format::identify(&head, &filename);
-            if let Some(promised) = format::promised_by_name(&filename)
-                && promised != media_type
-                && self.options.formats == FormatPolicy::Standard
-            {
-                return Err(ArchiveError::Refused(format!(
-                    "{filename}: its name says {promised} but its content is {media_type} (rule: content must match the file type); nothing was stored"
-                )));
-            }
-            if !self.options.formats.allows(&media_type) {
-                return Err(ArchiveError::Refused(format!(
-                    "{filename}: format {media_type} is not an allowed archival format (rule: allowed formats, DESIGN §5)"
-                )));
-            }
-            peeked.push((filename, role, media_type, stream));
-        }
-        // Signatures are checked before anything is stored, so a rejected file stores nothing.
-        let candidates: Vec<crate::signing::Candidate> = peeked
-            .iter()
-            .zip(checkable)
-            .map(
-                |((filename, _, media_type, _), source)| crate::signing::Candidate {
-                    filename: filename.clone(),
-                    media_type: media_type.clone(),
-                    source,
-                },
-            )
-            .collect();
-        let sig_options = self.options.signatures.clone();
-        let signature_reports = tokio::task::spawn_blocking(move || {
-            crate::signing::check_files(&candidates, &sig_options)
-        })
-        .await
-        .map_err(|e| ArchiveError::Internal(e.to_string()))??;
-        for r in &signature_reports {
-            if let Some(si) = r.signature_file
-                && let Some(entry) = peeked.get_mut(si)
-            {
-                entry.1 = FileRole::Signature;
-            }
-        }
-        let mut files = Vec::with_capacity(peeked.len());
-        let mut stored: Vec<StoredBlob> = Vec::new();
-        for (filename, role, media_type, stream) in peeked {
-            let b = blob::put(&self.store, stream, self.options.compression).await?;
-            files.push(FileEntry {
-                role,
-                filename,
-                media_type,
-                size: b.size,
-                blake3: b.hash,
-                sha256: b.sha256,
-                encoding: b.encoding,
-                stored_size: b.stored_size,
-            });
-            stored.push(b);
-        }
-        let now = OffsetDateTime::now_utc();
-        let manifest = RecordManifest {
-            format_version: FORMAT_VERSION,
-            record_id: RecordId::new(),
-            version: 1,
-            previous: None,
-            created_at: now,
-            actor: self.options.actor.clone(),
-            received_at: now,
-            metadata,
-            files,
-            signature_reports,
-        };
-        let mut p = self.write_manifest(manifest, stored).await?;
-        p.warnings = checked.warnings;
-        Ok(p)
+        self.depositor(&self.options.actor)
+            .prepare_version(req)
+            .await
     }
 
     /// Writes a manifest version (create-only); committing it is a separate step.
@@ -644,19 +534,42 @@ impl Archive {
         manifest: RecordManifest,
         stored: Vec<StoredBlob>,
     ) -> Result<PreparedVersion> {
-        let bytes = Bytes::from(
-            serde_json::to_vec_pretty(&manifest)
-                .map_err(|e| ArchiveError::Internal(e.to_string()))?,
-        );
-        let path = layout::manifest(&manifest.record_id, manifest.version);
-        self.store.put_create(&path, bytes.clone()).await?;
-        Ok(PreparedVersion {
-            manifest_blake3: BlobHash::of(&bytes),
-            path,
-            manifest,
-            stored,
-            warnings: Vec::new(),
-        })
+        write_manifest(&self.store, manifest, stored).await
+    }
+
+    /// A handle that stores deposits for `actor` without holding the archive: the
+    /// slow part of a deposit (checks, signatures, storing bytes) can run while the
+    /// archive serves others, and only [`Archive::commit_prepared`] needs it mutably.
+    pub fn depositor(&self, actor: &str) -> Depositor {
+        let mut options = self.options.clone();
+        options.actor = actor.to_string();
+        Depositor {
+            store: self.store.clone(),
+            options,
+        }
+    }
+
+    /// Commits deposits stored by a [`Depositor`] of this archive in one journal batch;
+    /// each is acknowledged only once that batch is written.
+    pub async fn commit_prepared(
+        &mut self,
+        prepared: Vec<PreparedDeposit>,
+    ) -> Result<Vec<DepositReceipt>> {
+        self.writer()?;
+        if prepared.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut events = Vec::new();
+        for p in &prepared {
+            events.extend(self.commit_events(&p.0, RECORD_DEPOSITED)?);
+        }
+        let seq = self.append_events(events).await?;
+        Ok(prepared.into_iter().map(|p| p.0.receipt(seq)).collect())
+    }
+
+    /// Sets who acts in the events and manifests this archive writes from now on.
+    pub fn set_actor(&mut self, actor: impl Into<String>) {
+        self.options.actor = actor.into();
     }
 
     /// The journal events that commit a written manifest version.
@@ -676,12 +589,17 @@ impl Archive {
                 })
                 .collect(),
         };
+        let mut detail =
+            serde_json::to_value(&detail).map_err(|e| ArchiveError::Internal(e.to_string()))?;
+        if let (Some(key), Some(obj)) = (&p.idempotency_key, detail.as_object_mut()) {
+            obj.insert("idempotency_key".into(), key.clone().into());
+        }
         let mut events = vec![Event::new(
-            &self.options.actor,
+            &p.manifest.actor,
             kind,
             p.manifest.record_id.to_string(),
             Outcome::Success,
-            serde_json::to_value(&detail).map_err(|e| ArchiveError::Internal(e.to_string()))?,
+            detail,
         )];
         if kind == RECORD_DEPOSITED {
             for r in &p.manifest.signature_reports {
@@ -691,7 +609,7 @@ impl Archive {
                     _ => Outcome::Warning,
                 };
                 events.push(Event::new(
-                    &self.options.actor,
+                    &p.manifest.actor,
                     SIGNATURE_VERIFIED,
                     p.manifest.record_id.to_string(),
                     outcome,
@@ -706,7 +624,7 @@ impl Archive {
         }
         for b in p.stored.iter().filter(|b| b.replaced_damaged) {
             events.push(Event::new(
-                &self.options.actor,
+                &p.manifest.actor,
                 BLOB_REPLACED,
                 b.hash.to_hex(),
                 Outcome::Warning,
@@ -771,6 +689,12 @@ impl Archive {
 
     /// Writes a checkpoint and gives the writer lease up.
     pub async fn close(mut self) -> Result<()> {
+        self.release().await
+    }
+
+    /// Writes a checkpoint and gives up the writer lease; the archive stays open
+    /// read-only (a server stopping while requests still hold it).
+    pub async fn release(&mut self) -> Result<()> {
         if let Some(w) = self.writer.take() {
             w.journal.checkpoint(&self.store).await?;
             w.lease.release(&self.store).await?;
@@ -968,4 +892,176 @@ impl Archive {
         }
         Ok(out)
     }
+}
+
+/// Stores deposits for one actor without holding the [`Archive`]; see
+/// [`Archive::depositor`].
+#[derive(Clone)]
+pub struct Depositor {
+    store: Store,
+    options: ArchiveOptions,
+}
+
+/// A deposit whose files and manifest are stored but not yet committed: invisible
+/// until [`Archive::commit_prepared`] writes its journal batch.
+pub struct PreparedDeposit(PreparedVersion);
+
+impl PreparedDeposit {
+    /// The record id the deposit will have.
+    pub fn record_id(&self) -> RecordId {
+        self.0.manifest.record_id
+    }
+
+    /// Records the client's idempotency key in the commit event, so a retried
+    /// upload can be recognised even after a restart.
+    pub fn set_idempotency_key(&mut self, key: impl Into<String>) {
+        self.0.idempotency_key = Some(key.into());
+    }
+}
+
+impl Depositor {
+    /// Checks a deposit, stores its files and writes its version 1 manifest.
+    pub async fn prepare(&self, req: DepositRequest) -> Result<PreparedDeposit> {
+        self.prepare_version(req).await.map(PreparedDeposit)
+    }
+
+    /// Checks a deposit, stores its files and writes its version 1 manifest; nothing
+    /// is visible until the returned version is committed in the journal.
+    async fn prepare_version(&self, req: DepositRequest) -> Result<PreparedVersion> {
+        let checked = crate::rules::check(
+            req.metadata,
+            self.options.metadata,
+            OffsetDateTime::now_utc().date(),
+        )?;
+        let metadata = checked.value;
+        if req.files.is_empty() {
+            return Err(ArchiveError::InvalidInput(
+                "a deposit needs at least one file".into(),
+            ));
+        }
+        // Open every input before storing anything, so a missing file stores nothing.
+        let mut inputs = Vec::with_capacity(req.files.len());
+        let mut checkable = Vec::with_capacity(req.files.len());
+        for f in req.files {
+            let stream = match f.source {
+                FileSource::Path(p) => {
+                    let s = blob::file_chunks(&p)?;
+                    checkable.push(Some(crate::signing::Checkable::Path(p)));
+                    s
+                }
+                FileSource::Bytes(b) => {
+                    checkable.push(Some(crate::signing::Checkable::Bytes(b.clone())));
+                    blob::bytes_chunks(b)
+                }
+                FileSource::Stream(s) => {
+                    checkable.push(None);
+                    s
+                }
+            };
+            let filename: String = f.filename.nfc().collect();
+            if filename.is_empty() || filename.chars().any(|c| c.is_control()) {
+                return Err(ArchiveError::InvalidInput(format!(
+                    "file name {filename:?} is empty or has control characters"
+                )));
+            }
+            inputs.push((filename, f.role, stream));
+        }
+        let mut peeked = Vec::with_capacity(inputs.len());
+        for (filename, role, stream) in inputs {
+            let (head, stream) = peek(stream).await?;
+            let media_type = format::identify(&head, &filename);
+            if let Some(promised) = format::promised_by_name(&filename)
+                && promised != media_type
+                && self.options.formats == FormatPolicy::Standard
+            {
+                return Err(ArchiveError::Refused(format!(
+                    "{filename}: its name says {promised} but its content is {media_type} (rule: content must match the file type); nothing was stored"
+                )));
+            }
+            if !self.options.formats.allows(&media_type) {
+                return Err(ArchiveError::Refused(format!(
+                    "{filename}: format {media_type} is not an allowed archival format (rule: allowed formats, DESIGN §5)"
+                )));
+            }
+            peeked.push((filename, role, media_type, stream));
+        }
+        // Signatures are checked before anything is stored, so a rejected file stores nothing.
+        let candidates: Vec<crate::signing::Candidate> = peeked
+            .iter()
+            .zip(checkable)
+            .map(
+                |((filename, _, media_type, _), source)| crate::signing::Candidate {
+                    filename: filename.clone(),
+                    media_type: media_type.clone(),
+                    source,
+                },
+            )
+            .collect();
+        let sig_options = self.options.signatures.clone();
+        let signature_reports = tokio::task::spawn_blocking(move || {
+            crate::signing::check_files(&candidates, &sig_options)
+        })
+        .await
+        .map_err(|e| ArchiveError::Internal(e.to_string()))??;
+        for r in &signature_reports {
+            if let Some(si) = r.signature_file
+                && let Some(entry) = peeked.get_mut(si)
+            {
+                entry.1 = FileRole::Signature;
+            }
+        }
+        let mut files = Vec::with_capacity(peeked.len());
+        let mut stored: Vec<StoredBlob> = Vec::new();
+        for (filename, role, media_type, stream) in peeked {
+            let b = blob::put(&self.store, stream, self.options.compression).await?;
+            files.push(FileEntry {
+                role,
+                filename,
+                media_type,
+                size: b.size,
+                blake3: b.hash,
+                sha256: b.sha256,
+                encoding: b.encoding,
+                stored_size: b.stored_size,
+            });
+            stored.push(b);
+        }
+        let now = OffsetDateTime::now_utc();
+        let manifest = RecordManifest {
+            format_version: FORMAT_VERSION,
+            record_id: RecordId::new(),
+            version: 1,
+            previous: None,
+            created_at: now,
+            actor: self.options.actor.clone(),
+            received_at: now,
+            metadata,
+            files,
+            signature_reports,
+        };
+        let mut p = write_manifest(&self.store, manifest, stored).await?;
+        p.warnings = checked.warnings;
+        Ok(p)
+    }
+}
+
+/// Writes a manifest version (create-only); committing it is a separate step.
+async fn write_manifest(
+    store: &Store,
+    manifest: RecordManifest,
+    stored: Vec<StoredBlob>,
+) -> Result<PreparedVersion> {
+    let bytes = Bytes::from(
+        serde_json::to_vec_pretty(&manifest).map_err(|e| ArchiveError::Internal(e.to_string()))?,
+    );
+    let path = layout::manifest(&manifest.record_id, manifest.version);
+    store.put_create(&path, bytes.clone()).await?;
+    Ok(PreparedVersion {
+        idempotency_key: None,
+        manifest_blake3: BlobHash::of(&bytes),
+        path,
+        manifest,
+        stored,
+        warnings: Vec::new(),
+    })
 }

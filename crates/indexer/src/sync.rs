@@ -114,7 +114,7 @@ fn position_of(archive: &Archive) -> IndexPosition {
 /// [`catch_up`] on any backend.
 pub async fn catch_up_backend(
     archive: &Archive,
-    backend: &mut dyn SearchBackend,
+    backend: &mut (dyn SearchBackend + Send),
     limits: &Limits,
 ) -> Result<CatchUpReport, IndexError> {
     let target = position_of(archive);
@@ -139,13 +139,29 @@ pub async fn catch_up_backend(
     }
     let mut changed: Vec<RecordId> = Vec::new();
     let mut seen = BTreeSet::new();
-    for batch in archive
+    let mut batches: Vec<archive_core::journal::Batch> = archive
         .journal()
         .batches
         .iter()
         .filter(|b| b.batch.seq > from)
-    {
-        for event in &batch.batch.events {
+        .map(|b| b.batch.clone())
+        .collect();
+    // Batches committed since the archive was opened (a long-running server) are
+    // read from the store.
+    let read_upto = archive.journal().batches.len() as u64;
+    for seq in read_upto.max(from) + 1..=target.journal_seq {
+        let path = archive_core::layout::journal_batch(seq);
+        let bytes = archive.store().get(&path).await?;
+        let batch = serde_json::from_slice(&bytes).map_err(|source| {
+            IndexError::Archive(archive_core::ArchiveError::Json {
+                object: path.to_string(),
+                source,
+            })
+        })?;
+        batches.push(batch);
+    }
+    for batch in &batches {
+        for event in &batch.events {
             if !event.kind.starts_with("record.") {
                 continue;
             }
@@ -182,7 +198,7 @@ pub async fn catch_up_backend(
 /// [`rebuild`] on any backend.
 pub async fn rebuild_backend(
     archive: &Archive,
-    backend: &mut dyn SearchBackend,
+    backend: &mut (dyn SearchBackend + Send),
     limits: &Limits,
 ) -> Result<CatchUpReport, IndexError> {
     let target = position_of(archive);
