@@ -1,0 +1,663 @@
+//! `kho serve` driven over HTTP on 127.0.0.1: accounts and the endpoint × role
+//! matrix, deposits with idempotency keys, ranged downloads, access events and
+//! bad requests.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// A running server on a fresh store.
+struct Server {
+    child: Child,
+    base: String,
+    admin: String,
+    _dir: tempfile::TempDir,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+fn sample_metadata() -> Value {
+    let all: Value = serde_json::from_slice(
+        &std::fs::read(repo_file("examples/documents/metadata.json")).expect("samples"),
+    )
+    .expect("json");
+    let mut m = all
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|e| e["file"].as_str().is_some_and(|f| f.contains("nam-dinh")))
+        })
+        .cloned()
+        .expect("Nam Định sample");
+    if let Some(o) = m.as_object_mut() {
+        o.remove("file");
+    }
+    m
+}
+
+fn sample_bytes() -> Vec<u8> {
+    std::fs::read(repo_file("examples/documents/nam-dinh-05-2016-qd-ubnd.txt")).expect("sample")
+}
+
+fn multipart(metadata: &Value, files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "kho-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{metadata}\r\n"
+        )
+        .as_bytes(),
+    );
+    for (field, name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kho"))
+            .current_dir(dir.path())
+            .env_remove("KHO_STORE")
+            .env_remove("KHO_CONFIG")
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start kho serve");
+        let out = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(out).lines();
+        let (mut admin, mut base) = (None, None);
+        for line in lines.by_ref() {
+            let line = line.expect("line");
+            if let Some(t) = line.strip_prefix("token (shown once, keep it safe): ") {
+                admin = Some(t.trim().to_string());
+            }
+            if let Some(i) = line.find("http://") {
+                base = Some(line[i..].trim_end_matches('/').to_string());
+                break;
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server {
+            child,
+            base: base.expect("server address"),
+            admin: admin.expect("first admin token"),
+            _dir: dir,
+            agent,
+        }
+    }
+
+    fn req(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let url = format!("{}{}", self.base, path);
+        let mut b = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(t) = token {
+            b = b.header("Authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in extra {
+            b = b.header(*k, *v);
+        }
+        let resp = match body {
+            Some((ct, bytes)) => {
+                let req = b.header("Content-Type", ct).body(bytes).expect("request");
+                self.agent.run(req)
+            }
+            None => {
+                let req = b.body(()).expect("request");
+                self.agent.run(req)
+            }
+        }
+        .expect("http");
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = if method == "HEAD" {
+            Vec::new()
+        } else {
+            resp.into_body()
+                .with_config()
+                .limit(1 << 30)
+                .read_to_vec()
+                .unwrap_or_default()
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn get(&self, path: &str, token: &str) -> Resp {
+        self.req("GET", path, Some(token), None, &[])
+    }
+
+    fn post_json(&self, path: &str, token: &str, v: &Value) -> Resp {
+        self.req(
+            "POST",
+            path,
+            Some(token),
+            Some(("application/json", v.to_string().into_bytes())),
+            &[],
+        )
+    }
+
+    fn add_user(&self, name: &str, role: &str) -> String {
+        let r = self.post_json(
+            "/api/v1/users",
+            &self.admin,
+            &json!({ "name": name, "role": role, "full_name": "Người thử" }),
+        );
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["token"].as_str().expect("token").to_string()
+    }
+
+    fn deposit(
+        &self,
+        token: &str,
+        meta: &Value,
+        files: &[(&str, &str, &[u8])],
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let (ct, body) = multipart(meta, files);
+        self.req(
+            "POST",
+            "/api/v1/records?wait=searchable",
+            Some(token),
+            Some((&ct, body)),
+            extra,
+        )
+    }
+
+    fn journal_events(&self, token: &str) -> Vec<Value> {
+        let r = self.get("/api/v1/journal?limit=1000", token);
+        assert_eq!(r.status, 200);
+        r.json()["batches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|b| b["events"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+}
+
+#[test]
+fn a_deposit_is_searchable_downloadable_and_every_access_is_journaled() {
+    let s = Server::start();
+    let archivist = s.add_user("lan", "archivist");
+    let officer = s.add_user("minh", "officer");
+    let auditor = s.add_user("hoa", "auditor");
+    let bytes = sample_bytes();
+    let r = s.deposit(
+        &archivist,
+        &sample_metadata(),
+        &[("file", "Quyết định 05.txt", &bytes)],
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let dep = r.json();
+    let id = dep["record_id"].as_str().expect("id").to_string();
+    assert_eq!(
+        dep["files"][0]["blake3"],
+        blake3::hash(&bytes).to_hex().as_str()
+    );
+    assert_eq!(dep["searchable"], true);
+
+    let found = s.get("/api/v1/search?q=van+ban+dien+tu", &officer);
+    assert_eq!(found.status, 200);
+    let hits = found.json()["hits"].as_array().cloned().unwrap_or_default();
+    assert!(
+        hits.iter().any(|h| h["record_id"] == id.as_str()),
+        "{}",
+        found.json()
+    );
+
+    let full = s.get(&format!("/api/v1/records/{id}/files/1"), &officer);
+    assert_eq!(full.status, 200);
+    assert_eq!(blake3::hash(&full.body), blake3::hash(&bytes));
+    let etag = format!("\"{}\"", blake3::hash(&bytes).to_hex());
+    assert_eq!(full.header("etag"), Some(etag.as_str()));
+    let cd = full.header("content-disposition").unwrap_or("");
+    assert!(
+        cd.contains("filename*=UTF-8''Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh%2005.txt"),
+        "{cd}"
+    );
+
+    let part = s.req(
+        "GET",
+        &format!("/api/v1/records/{id}/files/1"),
+        Some(&officer),
+        None,
+        &[("Range", "bytes=10-19")],
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, bytes[10..20]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 10-19/{}", bytes.len()).as_str())
+    );
+    let beyond = s.req(
+        "GET",
+        &format!("/api/v1/records/{id}/files/1"),
+        Some(&officer),
+        None,
+        &[("Range", "bytes=999999-")],
+    );
+    assert_eq!(beyond.status, 416);
+    let same = s.req(
+        "GET",
+        &format!("/api/v1/records/{id}/files/1"),
+        Some(&officer),
+        None,
+        &[("If-None-Match", etag.as_str())],
+    );
+    assert_eq!(same.status, 304);
+    let head = s.req(
+        "HEAD",
+        &format!("/api/v1/records/{id}/files/1"),
+        Some(&officer),
+        None,
+        &[],
+    );
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("content-length"),
+        Some(bytes.len().to_string().as_str())
+    );
+
+    let view = s.get(&format!("/api/v1/records/{id}"), &officer);
+    assert_eq!(view.status, 200);
+    assert_eq!(view.json()["metadata"]["doc_number"], "05/2016/QĐ-UBND");
+
+    let events = s.journal_events(&auditor);
+    let by = |kind: &str| {
+        events
+            .iter()
+            .filter(|e| e["type"] == kind && e["actor"] == "minh")
+            .count()
+    };
+    assert_eq!(by("access.search"), 1);
+    assert_eq!(
+        by("access.file_downloaded"),
+        2,
+        "full and ranged downloads; 304 and HEAD send no bytes"
+    );
+    assert_eq!(by("access.record_viewed"), 1);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "record.deposited" && e["actor"] == "lan")
+    );
+
+    let v = s.req(
+        "POST",
+        &format!("/api/v1/records/{id}/verify"),
+        Some(&auditor),
+        None,
+        &[],
+    );
+    assert_eq!(v.status, 200);
+    assert_eq!(v.json()["intact"], true);
+    let fx = s.get(&format!("/api/v1/records/{id}/fixity"), &auditor);
+    assert!(
+        !fx.json()["checks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_retried_deposit_with_the_same_idempotency_key_creates_one_record() {
+    let s = Server::start();
+    let archivist = s.add_user("lan", "archivist");
+    let bytes = sample_bytes();
+    let key = [("Idempotency-Key", "so-05-2016-lan-1")];
+    let a = s.deposit(
+        &archivist,
+        &sample_metadata(),
+        &[("file", "qd.txt", &bytes)],
+        &key,
+    );
+    let b = s.deposit(
+        &archivist,
+        &sample_metadata(),
+        &[("file", "qd.txt", &bytes)],
+        &key,
+    );
+    assert_eq!(a.status, 201);
+    assert_eq!(b.status, 200);
+    assert_eq!(b.json()["replayed"], true);
+    assert_eq!(a.json()["record_id"], b.json()["record_id"]);
+    let list = s.get("/api/v1/records", &archivist).json();
+    assert_eq!(list["records"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn bad_requests_get_specific_errors_and_store_nothing() {
+    let s = Server::start();
+    let archivist = s.add_user("lan", "archivist");
+    let bytes = sample_bytes();
+    let count = || {
+        s.get("/api/v1/records", &archivist).json()["records"]
+            .as_array()
+            .map(Vec::len)
+    };
+
+    // Secret document: refused by rule, in both languages.
+    let mut secret = sample_metadata();
+    secret["secrecy"] = json!("Mật");
+    let r = s.deposit(&archivist, &secret, &[("file", "qd.txt", &bytes)], &[]);
+    assert_eq!(r.status, 422, "{}", r.json());
+    assert!(
+        r.json()["message_vi"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+
+    // Invalid metadata: every problem with its field.
+    let mut bad = sample_metadata();
+    bad["issued_on"] = json!("2016-02-30");
+    let r = s.deposit(&archivist, &bad, &[("file", "qd.txt", &bytes)], &[]);
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["code"], "invalid_metadata");
+    assert!(
+        r.json()["field"]
+            .as_str()
+            .is_some_and(|f| f.contains("issued_on")),
+        "{}",
+        r.json()
+    );
+
+    // Truncated multipart body.
+    let (ct, mut body) = multipart(&sample_metadata(), &[("file", "qd.txt", &bytes)]);
+    body.truncate(body.len() / 2);
+    let r = s.req(
+        "POST",
+        "/api/v1/records",
+        Some(&archivist),
+        Some((&ct, body)),
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+
+    // Not multipart.
+    let r = s.req(
+        "POST",
+        "/api/v1/records",
+        Some(&archivist),
+        Some(("application/json", b"{}".to_vec())),
+        &[],
+    );
+    assert_eq!(r.status, 415);
+
+    // Metadata not JSON / not UTF-8.
+    let (ct, body) = multipart(&json!("x"), &[("file", "qd.txt", &bytes)]);
+    let body = String::from_utf8(body)
+        .expect("utf8")
+        .replace("\"x\"", "{not json")
+        .into_bytes();
+    let r = s.req(
+        "POST",
+        "/api/v1/records",
+        Some(&archivist),
+        Some((&ct, body)),
+        &[],
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["code"], "metadata_not_json");
+
+    // Path traversal in the file name is cut to the name.
+    let r = s.deposit(
+        &archivist,
+        &sample_metadata(),
+        &[("file", "../../etc/qd.txt", &bytes)],
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.json());
+    assert_eq!(r.json()["files"][0]["filename"], "qd.txt");
+    assert_eq!(count(), Some(1), "only the good deposit is a record");
+
+    // Unknown records and files.
+    let r = s.get(
+        "/api/v1/records/01234567-89ab-7def-8123-456789abcdef",
+        &archivist,
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["code"], "unknown_record");
+    let r = s.get("/api/v1/records/not-an-id", &archivist);
+    assert_eq!(r.status, 400);
+
+    // Tokens: none, wrong, revoked, of a disabled account.
+    assert_eq!(s.req("GET", "/api/v1/records", None, None, &[]).status, 401);
+    assert_eq!(s.get("/api/v1/records", "kho_wrong").status, 401);
+    let t = s
+        .post_json("/api/v1/users/lan/tokens", &s.admin, &json!({}))
+        .json();
+    let second = t["token"].as_str().expect("token").to_string();
+    assert_eq!(s.get("/api/v1/records", &second).status, 200);
+    let r = s.req(
+        "DELETE",
+        &format!("/api/v1/tokens/{}", t["id"].as_str().expect("id")),
+        Some(&s.admin),
+        None,
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(s.get("/api/v1/records", &second).status, 401);
+    assert_eq!(
+        s.post_json(
+            "/api/v1/users/lan/disable",
+            &s.admin,
+            &json!({"reason": "nghỉ việc"})
+        )
+        .status,
+        200
+    );
+    let r = s.get("/api/v1/records", &archivist);
+    assert_eq!(r.status, 401);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("disabled"))
+    );
+}
+
+#[test]
+fn every_endpoint_allows_exactly_the_roles_of_the_design() {
+    let s = Server::start();
+    let roles = ["archivist", "officer", "auditor", "backup", "admin"];
+    let tokens: Vec<(String, String)> = roles
+        .iter()
+        .map(|r| {
+            (
+                r.to_string(),
+                if *r == "admin" {
+                    s.admin.clone()
+                } else {
+                    s.add_user(&format!("u-{r}"), r)
+                },
+            )
+        })
+        .collect();
+    let archivist = &tokens[0].1;
+    let r = s.deposit(
+        archivist,
+        &sample_metadata(),
+        &[("file", "qd.txt", &sample_bytes())],
+        &[],
+    );
+    let id = r.json()["record_id"].as_str().expect("id").to_string();
+    // (method, path, roles allowed)
+    let matrix: Vec<(&str, String, &[&str])> = vec![
+        (
+            "GET",
+            "/api/v1/records".into(),
+            &["archivist", "officer", "auditor"],
+        ),
+        (
+            "GET",
+            format!("/api/v1/records/{id}"),
+            &["archivist", "officer", "auditor"],
+        ),
+        (
+            "GET",
+            format!("/api/v1/records/{id}/versions"),
+            &["archivist", "officer", "auditor"],
+        ),
+        (
+            "GET",
+            format!("/api/v1/records/{id}/files/1"),
+            &["archivist", "officer"],
+        ),
+        (
+            "HEAD",
+            format!("/api/v1/records/{id}/files/1"),
+            &["archivist", "officer"],
+        ),
+        (
+            "GET",
+            "/api/v1/search?q=quyet+dinh".into(),
+            &["archivist", "officer"],
+        ),
+        ("PATCH", format!("/api/v1/records/{id}"), &["archivist"]),
+        ("POST", "/api/v1/records".into(), &["archivist"]),
+        ("POST", format!("/api/v1/records/{id}/verify"), &["auditor"]),
+        (
+            "GET",
+            format!("/api/v1/records/{id}/fixity"),
+            &["archivist", "officer", "auditor"],
+        ),
+        ("GET", format!("/api/v1/records/{id}/events"), &["auditor"]),
+        ("GET", "/api/v1/journal".into(), &["auditor"]),
+        ("GET", "/api/v1/checkpoints".into(), &["auditor"]),
+        ("GET", "/api/v1/report".into(), &["auditor"]),
+        (
+            "GET",
+            "/api/v1/dossiers".into(),
+            &["archivist", "officer", "auditor"],
+        ),
+        ("GET", "/api/v1/holds".into(), &["admin"]),
+        ("GET", "/api/v1/dispositions".into(), &["admin"]),
+        ("GET", "/api/v1/backup/runs".into(), &["backup"]),
+        ("GET", "/api/v1/users".into(), &["admin"]),
+        ("POST", "/api/v1/users".into(), &["admin"]),
+        ("POST", "/api/v1/jobs/index/run".into(), &["admin"]),
+        (
+            "GET",
+            "/api/v1/jobs".into(),
+            &["archivist", "officer", "auditor", "backup", "admin"],
+        ),
+        (
+            "GET",
+            "/api/v1/me".into(),
+            &["archivist", "officer", "auditor", "backup", "admin"],
+        ),
+        (
+            "GET",
+            "/metrics".into(),
+            &["archivist", "officer", "auditor", "backup", "admin"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, allowed) in &matrix {
+        let body = match (*method, path.as_str()) {
+            ("PATCH", _) => Some((
+                "application/json",
+                json!({ "metadata": { "place": "Nam Định" }, "reason": "thử" })
+                    .to_string()
+                    .into_bytes(),
+            )),
+            ("POST", "/api/v1/users") => Some((
+                "application/json",
+                json!({ "name": "x", "role": "officer" })
+                    .to_string()
+                    .into_bytes(),
+            )),
+            ("POST", "/api/v1/records") => Some(("application/json", b"{}".to_vec())),
+            _ => None,
+        };
+        let anon = s.req(method, path, None, body.clone(), &[]);
+        if anon.status != 401 {
+            failures.push(format!("{method} {path} without a token: {}", anon.status));
+        }
+        for (role, token) in &tokens {
+            let r = s.req(method, path, Some(token), body.clone(), &[]);
+            let denied = r.status == 403;
+            let expect_allowed = allowed.contains(&role.as_str());
+            if expect_allowed == denied || r.status == 401 {
+                failures.push(format!(
+                    "{method} {path} as {role}: {} (allowed: {expect_allowed})",
+                    r.status
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "role matrix:\n{}", failures.join("\n"));
+    // Public: health and the API description.
+    assert_eq!(s.req("GET", "/healthz", None, None, &[]).status, 200);
+    assert_eq!(s.req("GET", "/readyz", None, None, &[]).status, 200);
+    let spec = s.req("GET", "/api/v1/openapi.json", None, None, &[]).json();
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
+    assert!(spec["paths"]["/api/v1/records"]["post"].is_object());
+}
