@@ -661,3 +661,87 @@ fn every_endpoint_allows_exactly_the_roles_of_the_design() {
     );
     assert!(spec["paths"]["/api/v1/records"]["post"].is_object());
 }
+
+#[test]
+fn stopping_the_server_mid_upload_leaves_no_half_visible_record() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kho"))
+        .current_dir(dir.path())
+        .env_remove("KHO_STORE")
+        .env_remove("KHO_CONFIG")
+        .args(["serve", "--listen", "127.0.0.1:0", "--idle-timeout", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start kho serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let (mut token, mut addr) = (String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        if let Some(t) = line.strip_prefix("token (shown once, keep it safe): ") {
+            token = t.trim().to_string();
+        }
+        if let Some(i) = line.find("http://") {
+            addr = line[i + 7..].trim_end_matches('/').to_string();
+            break;
+        }
+    }
+    // An admin may not deposit: create an archivist first.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent
+        .post(format!("http://{addr}/api/v1/users"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send_json(json!({ "name": "lan", "role": "archivist" }))
+        .expect("add user");
+    let archivist: Value = r.body_mut().read_json().expect("json");
+    let archivist = archivist["token"].as_str().expect("token").to_string();
+    // Half an upload, then silence.
+    let (ct, body) = multipart(&sample_metadata(), &[("file", "qd.txt", &sample_bytes())]);
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        s,
+        "POST /api/v1/records HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {archivist}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("headers");
+    s.write_all(&body[..body.len() / 2]).expect("half body");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "kho serve must stop cleanly: {status:?}");
+    std::thread::spawn(move || for _ in lines {});
+    // Nothing committed, the store is consistent and the lease is free again.
+    let list = Command::new(env!("CARGO_BIN_EXE_kho"))
+        .current_dir(dir.path())
+        .args(["list", "--json"])
+        .output()
+        .expect("kho list");
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&list.stdout).unwrap_or(Value::Null);
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+    let verify = Command::new(env!("CARGO_BIN_EXE_kho"))
+        .current_dir(dir.path())
+        .args(["verify"])
+        .output()
+        .expect("kho verify");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
