@@ -745,3 +745,50 @@ fn stopping_the_server_mid_upload_leaves_no_half_visible_record() {
         String::from_utf8_lossy(&verify.stdout)
     );
 }
+
+#[test]
+fn an_admin_places_and_releases_a_legal_hold_through_the_api() {
+    let s = Server::start();
+    let archivist = s.add_user("lan", "archivist");
+    let r = s.deposit(
+        &archivist,
+        &sample_metadata(),
+        &[("file", "qd.txt", &sample_bytes())],
+        &[],
+    );
+    let id = r.json()["record_id"].as_str().expect("id").to_string();
+    let bad = s.post_json(
+        "/api/v1/holds",
+        &s.admin,
+        &json!({ "record": id, "dossier": "HS-1", "reason": "x", "authority": "y" }),
+    );
+    assert_eq!(bad.status, 400);
+    let no_reason = s.post_json(
+        "/api/v1/holds",
+        &s.admin,
+        &json!({ "record": id, "reason": " ", "authority": "Thanh tra tỉnh" }),
+    );
+    assert_eq!(no_reason.status, 400, "{}", no_reason.json());
+    let unknown = s.post_json("/api/v1/holds", &s.admin, &json!({ "record": "01234567-89ab-7def-8123-456789abcdef", "reason": "r", "authority": "a" }));
+    assert_eq!(unknown.status, 404);
+    let placed = s.post_json(
+        "/api/v1/holds",
+        &s.admin,
+        &json!({ "record": id, "reason": "vụ việc đang thanh tra", "authority": "Thanh tra tỉnh" }),
+    );
+    assert_eq!(placed.status, 201, "{}", placed.json());
+    let hold_id = placed.json()["id"].as_str().expect("hold id").to_string();
+    let listed = s.get("/api/v1/holds", &s.admin).json();
+    assert_eq!(listed["holds"].as_array().map(Vec::len), Some(1));
+    let released = s.post_json(
+        &format!("/api/v1/holds/{hold_id}/release"),
+        &s.admin,
+        &json!({ "reason": "kết thúc thanh tra" }),
+    );
+    assert_eq!(released.status, 200, "{}", released.json());
+    assert!(released.json()["released"].is_object());
+    let events = s.journal_events(&s.add_user("hoa", "auditor"));
+    assert!(events.iter().any(
+        |e| e["actor"] == "admin" && e["type"].as_str().is_some_and(|t| t.starts_with("hold."))
+    ));
+}

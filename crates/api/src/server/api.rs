@@ -36,9 +36,9 @@ use super::state::{
         healthz, readyz, metrics, me, deposit, list_records, get_record, record_versions,
         edit_record, download, head_download, search, verify_record, fixity_history,
         record_events, journal, checkpoints, jobs, list_users, add_user, disable_user,
-        issue_token, revoke_token, dossiers, holds, dispositions, report, backup_runs, run_job
+        issue_token, revoke_token, dossiers, holds, dispositions, report, backup_runs, run_job, place_hold, release_hold, file_in_dossier
     ),
-    components(schemas(ErrorBody, DepositResponse, StoredFile, JobStatus, EditRequest, NewUser, TokenRequest, IssuedTokenBody, VerifyResponse, FileCheck, SearchResponse, DisableRequest)),
+    components(schemas(NewHold, ReleaseHold, FileRecords, ErrorBody, DepositResponse, StoredFile, JobStatus, EditRequest, NewUser, TokenRequest, IssuedTokenBody, VerifyResponse, FileCheck, SearchResponse, DisableRequest)),
     modifiers(&BearerAuth),
     tags((name = "records"), (name = "search"), (name = "integrity"), (name = "accounts"), (name = "service"))
 )]
@@ -87,7 +87,9 @@ pub fn router(state: Shared, args: &ServeArgs) -> Router {
         .route("/api/v1/jobs", get(jobs))
         .route("/api/v1/jobs/{name}/run", post(run_job))
         .route("/api/v1/dossiers", get(dossiers))
-        .route("/api/v1/holds", get(holds))
+        .route("/api/v1/holds", get(holds).post(place_hold))
+        .route("/api/v1/holds/{id}/release", post(release_hold))
+        .route("/api/v1/dossiers/{code}/records", post(file_in_dossier))
         .route("/api/v1/dispositions", get(dispositions))
         .route("/api/v1/report", get(report))
         .route("/api/v1/backup/runs", get(backup_runs))
@@ -2002,5 +2004,114 @@ async fn run_job(
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "job": name, "started": true })),
+    ))
+}
+
+/// A legal hold to place: exactly one of `dossier`, `record`, `query`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewHold {
+    /// Dossier code.
+    dossier: Option<String>,
+    /// Record id.
+    record: Option<String>,
+    /// Search query: every matching record is held.
+    query: Option<String>,
+    /// Why.
+    reason: String,
+    /// Who ordered it (court, inspectorate, agency head…).
+    authority: String,
+}
+
+/// Releasing a hold.
+#[derive(Deserialize, ToSchema)]
+pub struct ReleaseHold {
+    /// Why.
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/holds", tag = "records", request_body = NewHold,
+    responses((status = 201, description = "The hold placed"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn place_hold(
+    caller: Caller,
+    State(state): State<Shared>,
+    body: Result<Json<NewHold>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require(Permission::Holds)?;
+    let Json(h) = body.map_err(|e| ApiError::bad_request("bad_json", e.body_text()))?;
+    use retention_rules::HoldScope;
+    let scope = match (opt(&h.dossier), opt(&h.record), opt(&h.query)) {
+        (Some(d), None, None) => HoldScope::Dossier(retention_rules::DossierId::new(d)),
+        (None, Some(r), None) => HoldScope::Record(retention_rules::RecordId::new(r)),
+        (None, None, Some(q)) => HoldScope::Query(q),
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_hold_scope",
+                "name exactly one of dossier, record or query",
+            ));
+        }
+    };
+    let hold = {
+        let mut a = state.archive.write().await;
+        a.set_actor(caller.name.clone());
+        a.place_hold(scope, &h.reason, &h.authority).await
+    }?;
+    state.sync_events().await;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(&hold).map_err(|e| ApiError::internal(e.to_string()))?),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/holds/{id}/release", tag = "records", params(("id" = String, Path)), request_body = ReleaseHold,
+    responses((status = 200, description = "The hold, released"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn release_hold(
+    caller: Caller,
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    body: Result<Json<ReleaseHold>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Permission::Holds)?;
+    let Json(r) = body.map_err(|e| ApiError::bad_request("bad_json", e.body_text()))?;
+    let hold = {
+        let mut a = state.archive.write().await;
+        a.set_actor(caller.name.clone());
+        a.release_hold(&id, &r.reason).await
+    }?;
+    state.sync_events().await;
+    Ok(Json(
+        serde_json::to_value(&hold).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
+
+/// Records to file in a dossier.
+#[derive(Deserialize, ToSchema)]
+pub struct FileRecords {
+    /// Record ids.
+    records: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/records", tag = "records", params(("code" = String, Path)), request_body = FileRecords,
+    responses((status = 200, description = "The dossier with its records"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn file_in_dossier(
+    caller: Caller,
+    State(state): State<Shared>,
+    Path(code): Path<String>,
+    body: Result<Json<FileRecords>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Permission::Dossiers)?;
+    let Json(f) = body.map_err(|e| ApiError::bad_request("bad_json", e.body_text()))?;
+    let ids = f
+        .records
+        .iter()
+        .map(|r| parse_id(r))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let entry = {
+        let mut a = state.archive.write().await;
+        a.set_actor(caller.name.clone());
+        a.add_to_dossier(&code, &ids).await
+    }?;
+    state.sync_events().await;
+    Ok(Json(
+        serde_json::to_value(&entry).map_err(|e| ApiError::internal(e.to_string()))?,
     ))
 }
