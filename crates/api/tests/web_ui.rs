@@ -104,7 +104,7 @@ fn search_works_without_javascript_and_escapes_html() {
     let html = Server::text(&r);
     let blake3 = r_blake3(&s, &a, &id);
     assert!(html.contains(&blake3), "the record page shows the BLAKE3");
-    assert!(html.contains(&format!("/api/v1/records/{id}/files/0")));
+    assert!(html.contains(&format!("/api/v1/records/{id}/files/1")));
 
     let bad = s.page("/tim-kiem?q=x&from=2016-13-99", Some(&a));
     assert_eq!(bad.status, 400);
@@ -123,4 +123,84 @@ fn r_blake3(s: &Server, token: &str, id: &str) -> String {
         .as_str()
         .expect("blake3")
         .to_string()
+}
+
+#[test]
+fn a_user_logs_in_searches_opens_the_record_and_downloads_it_in_chromium() {
+    let chromium = match std::env::var("KHO_TEST_CHROMIUM") {
+        Ok(p) if !p.is_empty() => p,
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but KHO_TEST_CHROMIUM is unset: the browser test cannot run")
+        }
+        _ => {
+            eprintln!(
+                "skipped: set KHO_TEST_CHROMIUM to a Chromium binary to run the browser test"
+            );
+            return;
+        }
+    };
+    let shots =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let s = Server::start();
+    let a = s.add_user("lan", "archivist");
+    let r = s.deposit(
+        &a,
+        &sample_metadata(),
+        &[("file", "nam-dinh.txt", &sample_bytes())],
+    );
+    assert_eq!(r.status, 201, "{}", Server::text(&r));
+    let deposit = r.json();
+    let id = deposit["record_id"].as_str().expect("id").to_string();
+    let blake3 = deposit["files"][0]["blake3"]
+        .as_str()
+        .expect("blake3")
+        .to_string();
+
+    let mut b = support::cdp::Browser::start(&chromium);
+    b.open(&format!("{}/dang-nhap", s.base));
+    b.eval(&format!(
+        "document.getElementById('token').value = {}; true",
+        json!(a)
+    ));
+    b.screenshot(&shots.join("login.png"));
+    b.eval("document.getElementById('dang-nhap').form.submit(); true");
+    b.wait_for("location.pathname === '/' && !!document.getElementById('q')");
+
+    b.eval("document.getElementById('q').value = 'van ban dien tu'; document.getElementById('q').form.submit(); true");
+    b.wait_for("location.pathname === '/tim-kiem'");
+    let link = format!("a[href=\"/ho-so/{id}\"]");
+    assert_eq!(
+        b.eval(&format!("!!document.querySelector({})", json!(link))),
+        json!(true)
+    );
+    let text = b.eval("document.body.innerText");
+    assert!(
+        text.as_str().is_some_and(|t| t.contains("05/2016/QĐ-UBND")),
+        "{text}"
+    );
+    b.screenshot(&shots.join("search-results.png"));
+
+    b.eval(&format!(
+        "document.querySelector({}).click(); true",
+        json!(link)
+    ));
+    b.wait_for(&format!("location.pathname === '/ho-so/{id}'"));
+    let text = b.eval("document.body.innerText");
+    assert!(text.as_str().is_some_and(|t| t.contains(&blake3)), "{text}");
+    b.screenshot(&shots.join("record.png"));
+
+    let bytes = b.eval("fetch(document.querySelector('a.tai-ve').href).then(r => { if (!r.ok) throw new Error('download failed: ' + r.status); return r.arrayBuffer(); }).then(b => Array.from(new Uint8Array(b)))");
+    let bytes: Vec<u8> = bytes
+        .as_array()
+        .expect("downloaded bytes")
+        .iter()
+        .map(|v| v.as_u64().expect("byte") as u8)
+        .collect();
+    assert_eq!(
+        blake3::hash(&bytes).to_hex().to_string(),
+        blake3,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
 }

@@ -552,8 +552,9 @@ async fn render_record(state: &Shared, caller: &Caller, id: &str) -> Result<Stri
             .unwrap_or_else(|| "Không có chữ ký".into());
         let _ = write!(
             b,
-            "<tr><td><a class=\"tai-ve\" href=\"/api/v1/records/{}/files/{i}\" download>{}</a><br><small>{}</small></td><td>{}</td><td>BLAKE3: <code class=\"blake3\">{}</code><br>SHA-256: <code>{}</code></td><td>{sig}</td></tr>",
+            "<tr><td><a class=\"tai-ve\" href=\"/api/v1/records/{}/files/{}\" download>{}</a><br><small>{}</small></td><td>{}</td><td>BLAKE3: <code class=\"blake3\">{}</code><br>SHA-256: <code>{}</code></td><td>{sig}</td></tr>",
             enc(&rid_s),
+            i + 1,
             esc(&f.filename),
             esc(&f.media_type),
             size_vi(f.size),

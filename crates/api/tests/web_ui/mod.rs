@@ -1,6 +1,8 @@
 //! Shared helpers of the web UI tests: a running `kho serve` on a fresh store.
 #![allow(dead_code)]
 
+pub mod cdp;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
