@@ -29,6 +29,8 @@ fn pages_without_a_valid_cookie_redirect_to_the_login_page() {
         let r = s.page(path, Some("kho_wrong"));
         assert_eq!(r.status, 303, "{path} with a bad cookie");
     }
+    let r = s.page("/nop-luu", None);
+    assert_eq!(r.status, 303, "the deposit form needs a login");
     let r = s.page("/dang-nhap", None);
     assert_eq!(r.status, 200);
     let html = Server::text(&r);
@@ -202,5 +204,25 @@ fn a_user_logs_in_searches_opens_the_record_and_downloads_it_in_chromium() {
         blake3,
         "{}",
         String::from_utf8_lossy(&bytes)
+    );
+
+    // The deposit form: a missing file is refused with the API's message, a
+    // complete form links to the new record.
+    b.open(&format!("{}/nop-luu", s.base));
+    b.eval("document.getElementById('file').required = false; document.getElementById('summary').value = 'Thử nộp lưu'; document.getElementById('nop-luu').requestSubmit(); true");
+    b.wait_for("!!document.querySelector('#ket-qua-nop .error')");
+    let sample = support::repo_file("examples/documents/nam-dinh-05-2016-qd-ubnd.txt")
+        .canonicalize()
+        .expect("sample path");
+    b.set_file("#file", &sample);
+    b.eval("var f = document.getElementById('nop-luu'); f.elements['doc_number'].value = '07/2016/QĐ-UBND'; f.elements['doc_type'].value = 'Quyết định'; f.elements['issued_on'].value = '2016-03-20'; f.elements['issuer'].value = 'Ủy ban nhân dân tỉnh Nam Định'; f.elements['summary'].value = 'Thử nộp lưu qua biểu mẫu'; f.requestSubmit(); true");
+    b.wait_for("!!document.querySelector('#ket-qua-nop a')");
+    b.screenshot(&shots.join("deposit.png"));
+    b.eval("document.querySelector('#ket-qua-nop a').click(); true");
+    b.wait_for("location.pathname.startsWith('/ho-so/')");
+    let text = b.eval("document.body.innerText");
+    assert!(
+        text.as_str().is_some_and(|t| t.contains("07/2016/QĐ-UBND")),
+        "{text}"
     );
 }

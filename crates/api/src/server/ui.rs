@@ -19,6 +19,7 @@ use super::error::ApiError;
 use super::state::{Caller, RECORD_VIEWED};
 
 const CSS: &str = include_str!("../../assets/kho.css");
+const DEPOSIT_JS: &str = include_str!("../../assets/nop-luu.js");
 const COOKIE: &str = "kho_token";
 
 /// Routes of the web UI.
@@ -31,7 +32,9 @@ pub fn routes() -> Router<Shared> {
         .route("/dang-xuat", get(logout).post(logout))
         .route("/ho-so/{id}", get(record_page))
         .route("/records/{id}", get(record_page))
+        .route("/nop-luu", get(deposit_page))
         .route("/assets/kho.css", get(css))
+        .route("/assets/nop-luu.js", get(deposit_js))
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -66,7 +69,7 @@ fn enc(s: &str) -> String {
 fn page(title: &str, caller: Option<&Caller>, body: &str) -> Html<String> {
     let nav = match caller {
         Some(c) => format!(
-            "<nav aria-label=\"Điều hướng chính\"><a href=\"/\">Tìm kiếm</a> · {} · <form method=\"post\" action=\"/dang-xuat\" style=\"display:inline\"><button type=\"submit\">Đăng xuất</button></form></nav>",
+            "<nav aria-label=\"Điều hướng chính\"><a href=\"/\">Tìm kiếm</a> · <a href=\"/nop-luu\">Nộp lưu</a> · {} · <form method=\"post\" action=\"/dang-xuat\" style=\"display:inline\"><button type=\"submit\">Đăng xuất</button></form></nav>",
             esc(&c.name)
         ),
         None => String::new(),
@@ -79,6 +82,57 @@ fn page(title: &str, caller: Option<&Caller>, body: &str) -> Html<String> {
 
 async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}
+
+async fn deposit_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        DEPOSIT_JS,
+    )
+        .into_response()
+}
+
+/// The deposit form (posted by a small script to the deposit API).
+async fn deposit_page(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let caller = match caller_of(&state, &headers) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let none = None;
+    let body = format!(
+        "<h1>Nộp lưu tài liệu</h1><form id=\"nop-luu\" method=\"post\" enctype=\"multipart/form-data\"><div class=\"filters\">{}{}{}{}{}{}{}{}{}{}</div><label for=\"summary\">Trích yếu nội dung</label><textarea id=\"summary\" name=\"summary\" rows=\"3\" style=\"width:100%\" required></textarea><label for=\"file\">Tệp văn bản chính</label><input id=\"file\" name=\"file\" type=\"file\" required><label for=\"attachment\">Tệp đính kèm, chữ ký số (nếu có)</label><input id=\"attachment\" name=\"attachment\" type=\"file\" multiple><p><button type=\"submit\">Nộp lưu</button></p></form><div id=\"ket-qua-nop\" role=\"status\" aria-live=\"polite\"></div><noscript><p class=\"error\">Biểu mẫu nộp lưu cần JavaScript; hãy dùng lệnh kho deposit hoặc API.</p></noscript><script src=\"/assets/nop-luu.js\"></script>",
+        select(
+            "kind",
+            "Loại hồ sơ",
+            &[
+                ("outgoing", "Văn bản đi"),
+                ("incoming", "Văn bản đến"),
+                ("internal", "Nội bộ")
+            ],
+            &Some("outgoing".into())
+        )
+        .replace("<option value=\"\">Tất cả</option>", ""),
+        field("doc_number", "Số, ký hiệu", "text", &none),
+        field("doc_type", "Loại văn bản", "text", &none),
+        field("issued_on", "Ngày ban hành", "date", &none),
+        field("issuer", "Cơ quan ban hành", "text", &none),
+        field("place", "Địa danh", "text", &none),
+        field("signer", "Người ký", "text", &none),
+        select(
+            "urgency",
+            "Độ khẩn",
+            &[
+                ("thuong", "Thường"),
+                ("khan", "Khẩn"),
+                ("thuong_khan", "Thượng khẩn"),
+                ("hoa_toc", "Hỏa tốc")
+            ],
+            &none
+        ),
+        select("secrecy", "Độ mật", &[("none", "Không mật")], &none),
+        "",
+    );
+    page("Nộp lưu", Some(&caller), &body).into_response()
 }
 
 /// The caller of a page, or a redirect to the login page.

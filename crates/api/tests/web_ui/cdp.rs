@@ -143,6 +143,21 @@ impl Browser {
         self.wait_for(&format!("location.href === {}", json!(url)));
     }
 
+    /// Chooses a file for the file input matching `selector`.
+    pub fn set_file(&mut self, selector: &str, file: &std::path::Path) {
+        let doc = self.call("DOM.getDocument", json!({}));
+        let root = doc["root"]["nodeId"].as_u64().expect("document node");
+        let node = self.call(
+            "DOM.querySelector",
+            json!({ "nodeId": root, "selector": selector }),
+        );
+        let id = node["nodeId"].as_u64().expect("file input node");
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({ "nodeId": id, "files": [file.display().to_string()] }),
+        );
+    }
+
     /// Saves a PNG screenshot of the page.
     pub fn screenshot(&mut self, path: &std::path::Path) {
         use base64::Engine as _;
