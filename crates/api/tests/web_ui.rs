@@ -29,6 +29,11 @@ fn pages_without_a_valid_cookie_redirect_to_the_login_page() {
         let r = s.page(path, Some("kho_wrong"));
         assert_eq!(r.status, 303, "{path} with a bad cookie");
     }
+    let r = s.page("/ho-so-luu-tru", None);
+    assert_eq!(r.status, 303, "the dossier list needs a login");
+    let r = s.page("/ho-so-luu-tru", Some(&s.add_user("mai", "archivist")));
+    assert_eq!(r.status, 200);
+    assert!(Server::text(&r).contains("Chưa có hồ sơ nào"));
     let r = s.page("/nop-luu", None);
     assert_eq!(r.status, 303, "the deposit form needs a login");
     let r = s.page("/dang-nhap", None);

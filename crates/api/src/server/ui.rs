@@ -33,6 +33,7 @@ pub fn routes() -> Router<Shared> {
         .route("/ho-so/{id}", get(record_page))
         .route("/records/{id}", get(record_page))
         .route("/nop-luu", get(deposit_page))
+        .route("/ho-so-luu-tru", get(dossiers_page))
         .route("/assets/kho.css", get(css))
         .route("/assets/nop-luu.js", get(deposit_js))
 }
@@ -69,7 +70,7 @@ fn enc(s: &str) -> String {
 fn page(title: &str, caller: Option<&Caller>, body: &str) -> Html<String> {
     let nav = match caller {
         Some(c) => format!(
-            "<nav aria-label=\"Điều hướng chính\"><a href=\"/\">Tìm kiếm</a> · <a href=\"/nop-luu\">Nộp lưu</a> · {} · <form method=\"post\" action=\"/dang-xuat\" style=\"display:inline\"><button type=\"submit\">Đăng xuất</button></form></nav>",
+            "<nav aria-label=\"Điều hướng chính\"><a href=\"/\">Tìm kiếm</a> · <a href=\"/nop-luu\">Nộp lưu</a> · <a href=\"/ho-so-luu-tru\">Hồ sơ lưu trữ</a> · {} · <form method=\"post\" action=\"/dang-xuat\" style=\"display:inline\"><button type=\"submit\">Đăng xuất</button></form></nav>",
             esc(&c.name)
         ),
         None => String::new(),
@@ -647,4 +648,54 @@ async fn render_record(state: &Shared, caller: &Caller, id: &str) -> Result<Stri
     }
     b.push_str("</ol></section>");
     Ok(b)
+}
+
+// ---------------------------------------------------------------- dossiers
+
+/// Every dossier with its records.
+async fn dossiers_page(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let caller = match caller_of(&state, &headers) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    if !caller.role.allows(super::accounts::Permission::Dossiers)
+        && let Err(e) = caller.require(super::accounts::Permission::Retrieve)
+    {
+        return error_page(&caller, &e);
+    }
+    let a = state.archive.read().await;
+    let mut b = String::from("<h1>Hồ sơ lưu trữ</h1>");
+    if a.dossiers().is_empty() {
+        b.push_str("<p>Chưa có hồ sơ nào.</p>");
+    }
+    for d in a.dossiers().iter() {
+        let _ = write!(
+            b,
+            "<section class=\"hit\"><h2>{} — {}</h2><p>Thời hạn bảo quản: {} · Năm hình thành: {} · {}</p><ul>",
+            esc(d.code()),
+            esc(&d.dossier.title),
+            esc(d.dossier.retention.as_deref().unwrap_or("—")),
+            d.dossier
+                .year_formed
+                .map(|y| y.to_string())
+                .unwrap_or_else(|| "—".into()),
+            if d.closed_at.is_some() {
+                "đã đóng"
+            } else {
+                "đang mở"
+            },
+        );
+        for r in &d.records {
+            let id = r.to_string();
+            let _ = write!(
+                b,
+                "<li><a href=\"/ho-so/{}\">{}</a></li>",
+                enc(&id),
+                esc(&id)
+            );
+        }
+        b.push_str("</ul></section>");
+    }
+    drop(a);
+    page("Hồ sơ lưu trữ", Some(&caller), &b).into_response()
 }
