@@ -97,6 +97,13 @@ fn search_works_without_javascript_and_escapes_html() {
     assert!(html.contains(&format!("/ho-so/{id}")), "{html}");
     assert!(html.contains("05/2016/QĐ-UBND"));
     assert!(html.contains("<mark>"), "matches are highlighted");
+    let year = "/tim-kiem?q=van%20ban%20dien%20tu&amp;to=2016-12-31&amp;from=2016-01-01";
+    assert!(
+        html.contains(year),
+        "the year facet narrows the dates: {html}"
+    );
+    let r = s.page(&year.replace("&amp;", "&"), Some(&a));
+    assert!(Server::text(&r).contains("id=\"so-ket-qua\">2<"));
     assert!(!html.contains("<script>"), "{html}");
     assert!(html.contains("&lt;script&gt;"));
     assert!(html.contains("id=\"so-ket-qua\">2<"));

@@ -233,7 +233,7 @@ async fn logout() -> Response {
 
 // ---------------------------------------------------------------- search
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 struct SearchForm {
     #[serde(default)]
     q: String,
@@ -466,11 +466,11 @@ async fn search_page(
             let _ = write!(body, "<h3>{title}</h3><ul>");
             for c in list {
                 let href = if key == "year" {
-                    f.url(Some(("from", &format!("{}-01-01", c.value))), None)
-                        .replace(
-                            "/tim-kiem?",
-                            &format!("/tim-kiem?to={}-12-31&", enc(&c.value)),
-                        )
+                    let year = SearchForm {
+                        to: Some(format!("{}-12-31", c.value)),
+                        ..f.clone()
+                    };
+                    year.url(Some(("from", &format!("{}-01-01", c.value))), None)
                 } else {
                     f.url(Some((key, &c.value)), None)
                 };
