@@ -1265,6 +1265,23 @@ pub struct SearchResponse {
     notes: Vec<String>,
 }
 
+/// A `YYYY-MM-DD` query parameter.
+fn day(name: &str, v: &Option<String>) -> ApiResult<Option<time::Date>> {
+    match opt(v) {
+        None => Ok(None),
+        Some(v) => indexer::parse_date(&v)
+            .filter(|_| v.len() == 10)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "bad_date",
+                    format!("{name} must be a date as YYYY-MM-DD, not {v:?}"),
+                )
+                .field(name)
+            }),
+    }
+}
+
 fn opt(s: &Option<String>) -> Option<String> {
     s.as_ref()
         .map(|v| v.trim().to_string())
@@ -1278,21 +1295,6 @@ pub(crate) async fn run_search(
     q: &SearchQuery,
 ) -> ApiResult<(indexer::SearchResults, usize, usize)> {
     caller.require(Permission::Search)?;
-    let day = |name: &str, v: &Option<String>| -> ApiResult<Option<time::Date>> {
-        match opt(v) {
-            None => Ok(None),
-            Some(v) => indexer::parse_date(&v)
-                .filter(|_| v.len() == 10)
-                .map(Some)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "bad_date",
-                        format!("{name} must be a date as YYYY-MM-DD, not {v:?}"),
-                    )
-                    .field(name)
-                }),
-        }
-    };
     let per_page = q.per_page.unwrap_or(10).clamp(1, 100);
     let page = q.page.unwrap_or(1).max(1);
     let want = page.saturating_mul(per_page);
@@ -1916,21 +1918,6 @@ async fn report(
     Query(q): Query<ReportQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require(Permission::Report)?;
-    let day = |name: &str, v: &Option<String>| -> ApiResult<Option<time::Date>> {
-        match opt(v) {
-            None => Ok(None),
-            Some(v) => indexer::parse_date(&v)
-                .filter(|_| v.len() == 10)
-                .map(Some)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "bad_date",
-                        format!("{name} must be a date as YYYY-MM-DD, not {v:?}"),
-                    )
-                    .field(name)
-                }),
-        }
-    };
     let by = match q.by.as_deref() {
         None | Some("agency") => archive_core::report::GroupBy::Agency,
         Some("type") => archive_core::report::GroupBy::Type,
