@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p api
-kho=target/release/kho
+kho="${CARGO_TARGET_DIR:-target}/release/kho"
 if [ ! -f kho-data/kho.json ]; then
   "$kho" init
   "$kho" deposit --batch examples/documents/metadata.json
