@@ -108,38 +108,48 @@ impl<'a> Shared<'a> {
 
     /// Targets by name (or URL); every configured target when `name` is `None`.
     fn targets(&self, name: Option<&str>) -> anyhow::Result<Vec<Target>> {
-        let configured = &self.config.backup.targets;
-        let open = |name: &str, url: &str, s3| -> anyhow::Result<Target> {
-            Ok(Target {
-                name: name.to_string(),
-                store: Store::open_url(url, s3, self.base)?,
-            })
-        };
-        match name {
-            None if configured.is_empty() => Err(UsageError(
-                "no backup targets configured: add [backup.targets.NAME] with url = \"...\" to kho.toml, or name a target URL".into(),
-            )
-            .into()),
-            None => configured
-                .iter()
-                .map(|(n, t)| open(n, &t.url, &t.s3))
-                .collect(),
-            Some(n) => match configured.get(n) {
-                Some(t) => Ok(vec![open(n, &t.url, &t.s3)?]),
-                None if n.contains("://") || n.starts_with('/') || n.starts_with('.') => {
-                    Ok(vec![open(n, n, &self.config.store.s3)?])
+        open_targets(self.config, self.base, name)
+    }
+}
+
+/// Opens backup targets by name (or URL); every configured target when `name` is
+/// `None`.
+pub fn open_targets(
+    config: &Config,
+    base: &Path,
+    name: Option<&str>,
+) -> anyhow::Result<Vec<Target>> {
+    let configured = &config.backup.targets;
+    let open = |name: &str, url: &str, s3| -> anyhow::Result<Target> {
+        Ok(Target {
+            name: name.to_string(),
+            store: Store::open_url(url, s3, base)?,
+        })
+    };
+    match name {
+        None if configured.is_empty() => Err(UsageError(
+            "no backup targets configured: add [backup.targets.NAME] with url = \"...\" to kho.toml, or name a target URL".into(),
+        )
+        .into()),
+        None => configured
+            .iter()
+            .map(|(n, t)| open(n, &t.url, &t.s3))
+            .collect(),
+        Some(n) => match configured.get(n) {
+            Some(t) => Ok(vec![open(n, &t.url, &t.s3)?]),
+            None if n.contains("://") || n.starts_with('/') || n.starts_with('.') => {
+                Ok(vec![open(n, n, &config.store.s3)?])
+            }
+            None => Err(UsageError(format!(
+                "no backup target {n:?} in kho.toml (configured: {}); add [backup.targets.{n}] or give a URL",
+                if configured.is_empty() {
+                    "none".to_string()
+                } else {
+                    configured.keys().cloned().collect::<Vec<_>>().join(", ")
                 }
-                None => Err(UsageError(format!(
-                    "no backup target {n:?} in kho.toml (configured: {}); add [backup.targets.{n}] or give a URL",
-                    if configured.is_empty() {
-                        "none".to_string()
-                    } else {
-                        configured.keys().cloned().collect::<Vec<_>>().join(", ")
-                    }
-                ))
-                .into()),
-            },
-        }
+            ))
+            .into()),
+        },
     }
 }
 

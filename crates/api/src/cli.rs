@@ -369,6 +369,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 index_dir: cfg.index.dir(&base),
                 settings: cfg.serve.clone(),
                 backup_targets: cfg.backup.targets.keys().cloned().collect(),
+                targets: if cfg.backup.targets.is_empty() {
+                    Vec::new()
+                } else {
+                    crate::backup_cmd::open_targets(&cfg, &base, None)?
+                },
+                schedule: crate::retention_cmd::load_schedule(&cfg, &base)?,
             };
             crate::server::run(sctx, args).await
         }

@@ -9,13 +9,14 @@ use anyhow::Context;
 use archive_core::ArchiveError;
 use archive_core::archive::{Archive, ArchiveOptions};
 use archive_core::import::{
-    DEFAULT_MAX_ATTACHMENT_BYTES, EdxmlImportOptions, ImportReport, RegisterImportOptions,
+    DEFAULT_MAX_ATTACHMENT_BYTES, EdxmlImportOptions, ImportReport, RegisterExport,
+    RegisterImportOptions,
 };
 use archive_core::store::Store;
 use clap::{Args, Subcommand, ValueEnum};
+use records::RecordKind;
 use records::edxml::PriorityMeaning;
-use records::register::{ExportOptions, ExportRow, RegisterKind};
-use records::{RecordKind, RecordMetadata};
+use records::register::RegisterKind;
 use time::Date;
 
 use crate::cli::UsageError;
@@ -30,17 +31,17 @@ pub enum KindArg {
 }
 
 impl KindArg {
-    fn register(self) -> RegisterKind {
-        match self {
-            KindArg::Outgoing => RegisterKind::Outgoing,
-            KindArg::Incoming => RegisterKind::Incoming,
-        }
-    }
-
     fn record(self) -> RecordKind {
         match self {
             KindArg::Outgoing => RecordKind::Outgoing,
             KindArg::Incoming => RecordKind::Incoming,
+        }
+    }
+
+    fn register(self) -> RegisterKind {
+        match self {
+            KindArg::Outgoing => RegisterKind::Outgoing,
+            KindArg::Incoming => RegisterKind::Incoming,
         }
     }
 }
@@ -321,26 +322,6 @@ pub async fn import(
     }
 }
 
-/// The date a register row is filed under.
-fn register_date(kind: KindArg, m: &RecordMetadata) -> Option<Date> {
-    match kind {
-        KindArg::Outgoing => m.issued_on,
-        KindArg::Incoming => m.arrival_date,
-    }
-}
-
-/// Leading number of a số, ký hiệu (`05/2016/QĐ-UBND` → 5), for ordering.
-fn leading_number(doc_number: Option<&str>) -> u64 {
-    doc_number
-        .map(|d| {
-            d.chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-        })
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(u64::MAX)
-}
-
 /// Runs `kho export register`.
 pub async fn export_register(
     store: &Store,
@@ -358,50 +339,9 @@ pub async fn export_register(
         .into());
     }
     let a = Archive::open(store.clone(), options.clone()).await?;
-    let mut rows: Vec<(RecordMetadata, Vec<String>, time::OffsetDateTime)> = Vec::new();
-    let ids: Vec<_> = a.record_ids().copied().collect();
-    for id in ids {
-        let m = a.manifest(&id, None).await?;
-        let Ok(md) = serde_json::from_value::<RecordMetadata>(m.metadata.clone()) else {
-            continue;
-        };
-        if md.kind != args.kind.record() {
-            continue;
-        }
-        let Some(date) = register_date(args.kind, &md) else {
-            continue;
-        };
-        if date < from || date > to {
-            continue;
-        }
-        let files = m.files.iter().map(|f| f.filename.clone()).collect();
-        rows.push((md, files, m.received_at));
-    }
-    rows.sort_by(|(a, _, ra), (b, _, rb)| {
-        let key = |m: &RecordMetadata| {
-            (
-                register_date(args.kind, m),
-                match args.kind {
-                    KindArg::Outgoing => leading_number(m.doc_number.as_deref()),
-                    KindArg::Incoming => m.arrival_number.unwrap_or(u64::MAX),
-                },
-            )
-        };
-        key(a).cmp(&key(b)).then(ra.cmp(rb))
-    });
-    let export_rows: Vec<ExportRow<'_>> = rows
-        .iter()
-        .map(|(metadata, files, _)| ExportRow { metadata, files })
-        .collect();
-    let text = records::register::export_register_rows(
-        args.kind.register(),
-        &export_rows,
-        ExportOptions {
-            files_column: true,
-            spreadsheet: args.xlsx_csv,
-        },
-    )
-    .map_err(|e| ArchiveError::Internal(format!("writing the register: {e}")))?;
+    let RegisterExport { text, rows } =
+        archive_core::import::export_register(&a, args.kind.register(), from, to, args.xlsx_csv)
+            .await?;
     match &args.output {
         Some(path) => {
             let tmp = path.with_extension("kho-partial");
@@ -412,10 +352,10 @@ pub async fn export_register(
             if json {
                 print_json(&serde_json::json!({
                     "output": path.display().to_string(),
-                    "rows": rows.len(),
+                    "rows": rows,
                 }))?;
             } else {
-                eprintln!("wrote {} row(s) to {}", rows.len(), path.display());
+                eprintln!("wrote {} row(s) to {}", rows, path.display());
             }
         }
         None => {

@@ -51,32 +51,7 @@ impl Rc {
         cfg: &Config,
         base: &Path,
     ) -> anyhow::Result<Rc> {
-        let schedule = match &cfg.retention.schedule {
-            None => Schedule::embedded()
-                .map_err(|e| ArchiveError::Internal(format!("embedded schedule: {e}")))?,
-            Some(p) => {
-                let path = if p.is_absolute() {
-                    p.clone()
-                } else {
-                    base.join(p)
-                };
-                let text =
-                    std::fs::read_to_string(&path).map_err(|source| ArchiveError::InputFile {
-                        path: path.clone(),
-                        source,
-                    })?;
-                let name = path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "agency".into());
-                Schedule::from_tsv_named(&name, &text).map_err(|e| {
-                    ArchiveError::InvalidInput(format!(
-                        "retention schedule {}: {e}",
-                        path.display()
-                    ))
-                })?
-            }
-        };
+        let schedule = load_schedule(cfg, base)?;
         Ok(Rc {
             store: store.clone(),
             options: options.clone(),
@@ -95,6 +70,34 @@ impl Rc {
     }
 }
 
+/// The retention schedule named in kho.toml (`[retention] schedule`), or the
+/// reference schedule built into Kho.
+pub(crate) fn load_schedule(cfg: &Config, base: &Path) -> anyhow::Result<Schedule> {
+    Ok(match &cfg.retention.schedule {
+        None => Schedule::embedded()
+            .map_err(|e| ArchiveError::Internal(format!("embedded schedule: {e}")))?,
+        Some(p) => {
+            let path = if p.is_absolute() {
+                p.clone()
+            } else {
+                base.join(p)
+            };
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| ArchiveError::InputFile {
+                    path: path.clone(),
+                    source,
+                })?;
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "agency".into());
+            Schedule::from_tsv_named(&name, &text).map_err(|e| {
+                ArchiveError::InvalidInput(format!("retention schedule {}: {e}", path.display()))
+            })?
+        }
+    })
+}
+
 /// Most records a query hold may find for the index to decide it; beyond, it blocks.
 const MAX_QUERY_HOLD_HITS: usize = 100_000;
 
@@ -104,6 +107,34 @@ const MAX_QUERY_HOLD_HITS: usize = 100_000;
 #[derive(Debug, Default)]
 pub(crate) struct IndexMatcher {
     found: HashMap<String, HashSet<String>>,
+}
+
+impl IndexMatcher {
+    /// Runs each hold query on an index that covers the whole journal; a query
+    /// that fails or finds too much stays undecided (and so blocks).
+    pub fn run_queries(backend: &dyn indexer::SearchBackend, queries: Vec<String>) -> IndexMatcher {
+        let mut found = HashMap::new();
+        for q in queries {
+            let mut req = indexer::SearchRequest::new(q.clone());
+            req.snippets = false;
+            req.facets = false;
+            req.limit = 1;
+            let Ok(first) = backend.search(&req) else {
+                continue;
+            };
+            if first.total > MAX_QUERY_HOLD_HITS {
+                continue;
+            }
+            req.limit = first.total.max(1);
+            if let Ok(all) = backend.search(&req)
+                && all.hits.len() == all.total
+            {
+                let ids = all.hits.into_iter().map(|h| h.record_id).collect();
+                found.insert(q, ids);
+            }
+        }
+        IndexMatcher { found }
+    }
 }
 
 impl QueryHoldMatcher for IndexMatcher {
@@ -119,7 +150,7 @@ impl QueryHoldMatcher for IndexMatcher {
 impl Rc {
     /// Brings the index up to date and runs every active query hold's query.
     pub async fn index_matcher(&self) -> IndexMatcher {
-        let mut m = IndexMatcher::default();
+        let m = IndexMatcher::default();
         let queries: Vec<String> = match self.reader().await {
             Ok(a) => a
                 .retention_book()
@@ -146,37 +177,12 @@ impl Rc {
             return m;
         }
         let dir = self.index_dir.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            use indexer::SearchBackend as _;
-            let Ok(backend) = indexer::TantivyBackend::open(&dir) else {
-                return HashMap::new();
-            };
-            let mut found = HashMap::new();
-            for q in queries {
-                let mut req = indexer::SearchRequest::new(q.clone());
-                req.snippets = false;
-                req.facets = false;
-                req.limit = 1;
-                let Ok(first) = backend.search(&req) else {
-                    continue;
-                };
-                if first.total > MAX_QUERY_HOLD_HITS {
-                    continue;
-                }
-                req.limit = first.total.max(1);
-                if let Ok(all) = backend.search(&req)
-                    && all.hits.len() == all.total
-                {
-                    let ids = all.hits.into_iter().map(|h| h.record_id).collect();
-                    found.insert(q, ids);
-                }
-            }
-            found
+        tokio::task::spawn_blocking(move || match indexer::TantivyBackend::open(&dir) {
+            Ok(backend) => IndexMatcher::run_queries(&backend, queries),
+            Err(_) => IndexMatcher::default(),
         })
         .await
-        .unwrap_or_default();
-        m.found = found;
-        m
+        .unwrap_or_default()
     }
 }
 

@@ -2,239 +2,13 @@
 //! matrix, deposits with idempotency keys, ranged downloads, access events and
 //! bad requests.
 
+mod common;
+
+use common::server::{Server, multipart, sample_bytes, sample_metadata};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
-
-/// A running server on a fresh store.
-struct Server {
-    child: Child,
-    base: String,
-    admin: String,
-    _dir: tempfile::TempDir,
-    agent: ureq::Agent,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn repo_file(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
-}
-
-fn sample_metadata() -> Value {
-    let all: Value = serde_json::from_slice(
-        &std::fs::read(repo_file("examples/documents/metadata.json")).expect("samples"),
-    )
-    .expect("json");
-    let mut m = all
-        .as_array()
-        .and_then(|a| {
-            a.iter()
-                .find(|e| e["file"].as_str().is_some_and(|f| f.contains("nam-dinh")))
-        })
-        .cloned()
-        .expect("Nam Định sample");
-    if let Some(o) = m.as_object_mut() {
-        o.remove("file");
-    }
-    m
-}
-
-fn sample_bytes() -> Vec<u8> {
-    std::fs::read(repo_file("examples/documents/nam-dinh-05-2016-qd-ubnd.txt")).expect("sample")
-}
-
-fn multipart(metadata: &Value, files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "kho-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{metadata}\r\n"
-        )
-        .as_bytes(),
-    );
-    for (field, name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-impl Server {
-    fn start() -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kho"))
-            .current_dir(dir.path())
-            .env_remove("KHO_STORE")
-            .env_remove("KHO_CONFIG")
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start kho serve");
-        let out = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(out).lines();
-        let (mut admin, mut base) = (None, None);
-        for line in lines.by_ref() {
-            let line = line.expect("line");
-            if let Some(t) = line.strip_prefix("token (shown once, keep it safe): ") {
-                admin = Some(t.trim().to_string());
-            }
-            if let Some(i) = line.find("http://") {
-                base = Some(line[i..].trim_end_matches('/').to_string());
-                break;
-            }
-        }
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Server {
-            child,
-            base: base.expect("server address"),
-            admin: admin.expect("first admin token"),
-            _dir: dir,
-            agent,
-        }
-    }
-
-    fn req(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<(&str, Vec<u8>)>,
-        extra: &[(&str, &str)],
-    ) -> Resp {
-        let url = format!("{}{}", self.base, path);
-        let mut b = ureq::http::Request::builder().method(method).uri(&url);
-        if let Some(t) = token {
-            b = b.header("Authorization", format!("Bearer {t}"));
-        }
-        for (k, v) in extra {
-            b = b.header(*k, *v);
-        }
-        let resp = match body {
-            Some((ct, bytes)) => {
-                let req = b.header("Content-Type", ct).body(bytes).expect("request");
-                self.agent.run(req)
-            }
-            None => {
-                let req = b.body(()).expect("request");
-                self.agent.run(req)
-            }
-        }
-        .expect("http");
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect();
-        let body = if method == "HEAD" {
-            Vec::new()
-        } else {
-            resp.into_body()
-                .with_config()
-                .limit(1 << 30)
-                .read_to_vec()
-                .unwrap_or_default()
-        };
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn get(&self, path: &str, token: &str) -> Resp {
-        self.req("GET", path, Some(token), None, &[])
-    }
-
-    fn post_json(&self, path: &str, token: &str, v: &Value) -> Resp {
-        self.req(
-            "POST",
-            path,
-            Some(token),
-            Some(("application/json", v.to_string().into_bytes())),
-            &[],
-        )
-    }
-
-    fn add_user(&self, name: &str, role: &str) -> String {
-        let r = self.post_json(
-            "/api/v1/users",
-            &self.admin,
-            &json!({ "name": name, "role": role, "full_name": "Người thử" }),
-        );
-        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-        r.json()["token"].as_str().expect("token").to_string()
-    }
-
-    fn deposit(
-        &self,
-        token: &str,
-        meta: &Value,
-        files: &[(&str, &str, &[u8])],
-        extra: &[(&str, &str)],
-    ) -> Resp {
-        let (ct, body) = multipart(meta, files);
-        self.req(
-            "POST",
-            "/api/v1/records?wait=searchable",
-            Some(token),
-            Some((&ct, body)),
-            extra,
-        )
-    }
-
-    fn journal_events(&self, token: &str) -> Vec<Value> {
-        let r = self.get("/api/v1/journal?limit=1000", token);
-        assert_eq!(r.status, 200);
-        r.json()["batches"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|b| b["events"].as_array().cloned().unwrap_or_default())
-            .collect()
-    }
-}
 
 #[test]
 fn a_deposit_is_searchable_downloadable_and_every_access_is_journaled() {
@@ -243,7 +17,7 @@ fn a_deposit_is_searchable_downloadable_and_every_access_is_journaled() {
     let officer = s.add_user("minh", "officer");
     let auditor = s.add_user("hoa", "auditor");
     let bytes = sample_bytes();
-    let r = s.deposit(
+    let r = s.deposit_with(
         &archivist,
         &sample_metadata(),
         &[("file", "Quyết định 05.txt", &bytes)],
@@ -369,13 +143,13 @@ fn a_retried_deposit_with_the_same_idempotency_key_creates_one_record() {
     let archivist = s.add_user("lan", "archivist");
     let bytes = sample_bytes();
     let key = [("Idempotency-Key", "so-05-2016-lan-1")];
-    let a = s.deposit(
+    let a = s.deposit_with(
         &archivist,
         &sample_metadata(),
         &[("file", "qd.txt", &bytes)],
         &key,
     );
-    let b = s.deposit(
+    let b = s.deposit_with(
         &archivist,
         &sample_metadata(),
         &[("file", "qd.txt", &bytes)],
@@ -403,7 +177,7 @@ fn bad_requests_get_specific_errors_and_store_nothing() {
     // Secret document: refused by rule, in both languages.
     let mut secret = sample_metadata();
     secret["secrecy"] = json!("Mật");
-    let r = s.deposit(&archivist, &secret, &[("file", "qd.txt", &bytes)], &[]);
+    let r = s.deposit(&archivist, &secret, &[("file", "qd.txt", &bytes)]);
     assert_eq!(r.status, 422, "{}", r.json());
     assert!(
         r.json()["message_vi"]
@@ -414,7 +188,7 @@ fn bad_requests_get_specific_errors_and_store_nothing() {
     // Invalid metadata: every problem with its field.
     let mut bad = sample_metadata();
     bad["issued_on"] = json!("2016-02-30");
-    let r = s.deposit(&archivist, &bad, &[("file", "qd.txt", &bytes)], &[]);
+    let r = s.deposit(&archivist, &bad, &[("file", "qd.txt", &bytes)]);
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["code"], "invalid_metadata");
     assert!(
@@ -464,7 +238,7 @@ fn bad_requests_get_specific_errors_and_store_nothing() {
     assert_eq!(r.json()["code"], "metadata_not_json");
 
     // Path traversal in the file name is cut to the name.
-    let r = s.deposit(
+    let r = s.deposit_with(
         &archivist,
         &sample_metadata(),
         &[("file", "../../etc/qd.txt", &bytes)],
@@ -541,7 +315,6 @@ fn every_endpoint_allows_exactly_the_roles_of_the_design() {
         archivist,
         &sample_metadata(),
         &[("file", "qd.txt", &sample_bytes())],
-        &[],
     );
     let id = r.json()["record_id"].as_str().expect("id").to_string();
     // (method, path, roles allowed)
@@ -750,7 +523,7 @@ fn stopping_the_server_mid_upload_leaves_no_half_visible_record() {
 fn an_admin_places_and_releases_a_legal_hold_through_the_api() {
     let s = Server::start();
     let archivist = s.add_user("lan", "archivist");
-    let r = s.deposit(
+    let r = s.deposit_with(
         &archivist,
         &sample_metadata(),
         &[("file", "qd.txt", &sample_bytes())],

@@ -100,6 +100,7 @@ pub fn router(state: Shared, args: &ServeArgs) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(super::manage::routes())
         .merge(super::ui::routes())
         .layer(DefaultBodyLimit::max(2 << 20))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -137,8 +138,15 @@ async fn not_found() -> ApiError {
     ApiError::not_found("no_route", "no such endpoint: see /api/v1/openapi.json")
 }
 
+/// The whole API document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::manage::ManageDoc::openapi());
+    doc
+}
+
 async fn openapi_json() -> Response {
-    match ApiDoc::openapi().to_pretty_json() {
+    match openapi().to_pretty_json() {
         Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
         Err(e) => ApiError::internal(e.to_string()).into_response(),
     }
@@ -287,6 +295,12 @@ async fn metrics(_caller: Caller, State(state): State<Shared>) -> Response {
         "counter",
         "Damaged blobs found by scheduled scrubs.",
         m.scrub_damage.load(Ordering::Relaxed),
+    );
+    metric(
+        "backup_runs_total",
+        "counter",
+        "Backup jobs run (copy and/or verify of the targets).",
+        m.backup_runs.load(Ordering::Relaxed),
     );
     metric("journal_head", "gauge", "Last journal batch.", head);
     metric(
@@ -1266,7 +1280,7 @@ pub struct SearchResponse {
 }
 
 /// A `YYYY-MM-DD` query parameter.
-fn day(name: &str, v: &Option<String>) -> ApiResult<Option<time::Date>> {
+pub(crate) fn day(name: &str, v: &Option<String>) -> ApiResult<Option<time::Date>> {
     match opt(v) {
         None => Ok(None),
         Some(v) => indexer::parse_date(&v)

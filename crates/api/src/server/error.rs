@@ -100,6 +100,16 @@ impl ApiError {
         )
     }
 
+    /// 422: understood but cannot be done in the current configuration or state.
+    pub fn unprocessable(code: &str, message: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message,
+            "Không thể thực hiện yêu cầu",
+        )
+    }
+
     /// 503.
     pub fn unavailable(message: impl Into<String>) -> Self {
         ApiError::new(

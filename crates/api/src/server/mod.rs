@@ -9,8 +9,10 @@
 
 pub mod accounts;
 mod api;
+mod backup_job;
 mod error;
 mod jobs;
+mod manage;
 mod state;
 mod ui;
 
@@ -109,6 +111,11 @@ pub struct ServeSection {
     pub scrub_rate_mb: f64,
     /// Seconds between index catch-ups when nothing was deposited.
     pub index_interval_seconds: u64,
+    /// Minutes between scheduled backups: each run copies to every target of
+    /// `[backup.targets]` and then verifies a sample of it (0 = no scheduled backup).
+    pub backup_interval_minutes: u64,
+    /// Copy at most this many MB/s during a scheduled backup (0 = no limit).
+    pub backup_rate_mb: f64,
 }
 
 impl Default for ServeSection {
@@ -117,6 +124,8 @@ impl Default for ServeSection {
             scrub_interval_minutes: 60,
             scrub_rate_mb: 50.0,
             index_interval_seconds: 30,
+            backup_interval_minutes: 24 * 60,
+            backup_rate_mb: 0.0,
         }
     }
 }
@@ -133,6 +142,10 @@ pub struct ServeContext {
     pub settings: ServeSection,
     /// Names of the backup targets of `kho.toml`.
     pub backup_targets: Vec<String>,
+    /// The backup targets, opened.
+    pub targets: Vec<archive_core::backup::Target>,
+    /// The retention schedule in use.
+    pub schedule: archive_core::retention_rules::Schedule,
 }
 
 /// `kho serve`.
@@ -203,6 +216,11 @@ pub async fn run(ctx: ServeContext, args: ServeArgs) -> anyhow::Result<ExitCode>
     use std::io::Write;
     let _ = std::io::stdout().flush();
     jobs::spawn(state.clone(), ctx.settings.clone());
+    backup_job::spawn(
+        state.clone(),
+        Duration::from_secs(ctx.settings.backup_interval_minutes * 60),
+        ctx.settings.backup_rate_mb,
+    );
     let shutdown = {
         let state = state.clone();
         async move {

@@ -88,6 +88,8 @@ pub struct Metrics {
     pub scrub_blobs: AtomicU64,
     /// Damaged blobs found by scheduled scrubs.
     pub scrub_damage: AtomicU64,
+    /// Backup jobs run (scheduled or asked for).
+    pub backup_runs: AtomicU64,
 }
 
 /// What a scheduled job last did.
@@ -160,6 +162,12 @@ pub struct AppState {
     pub started: Instant,
     /// Names of the backup targets.
     pub backup_targets: Vec<String>,
+    /// The backup targets.
+    pub targets: Vec<archive_core::backup::Target>,
+    /// Held while a backup or backup verification runs: one at a time.
+    pub backup_running: tokio::sync::Mutex<()>,
+    /// The retention schedule in use.
+    pub schedule: archive_core::retention_rules::Schedule,
 }
 
 #[derive(Default)]
@@ -234,6 +242,9 @@ impl AppState {
             shutting_down: AtomicBool::new(false),
             started: Instant::now(),
             backup_targets: ctx.backup_targets.clone(),
+            targets: ctx.targets.clone(),
+            backup_running: tokio::sync::Mutex::new(()),
+            schedule: ctx.schedule.clone(),
         });
         state.sync_events().await;
         tokio::spawn(access_writer(state.clone(), rx));
