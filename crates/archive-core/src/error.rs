@@ -80,6 +80,19 @@ pub enum ArchiveError {
     /// No such record.
     #[error("no record {0}")]
     UnknownRecord(String),
+    /// A deletion (disposition) was refused: a legal hold, unmet retention, or
+    /// the dossier's state. Nothing was deleted.
+    #[error("{message}")]
+    DeletionRefused {
+        /// The strongest reason.
+        block: DeletionBlock,
+        /// Every reason, for people.
+        message: String,
+    },
+    /// The record was destroyed (or is being destroyed) by a disposition; its
+    /// metadata and the decision are kept.
+    #[error("{0}")]
+    Disposed(String),
     /// Stored data failed a check.
     #[error("damaged object {object}: {detail}")]
     Damaged {
@@ -120,6 +133,20 @@ pub enum ArchiveError {
     Internal(String),
 }
 
+/// Why a deletion was refused, strongest first: a hold outweighs retention,
+/// which outweighs the dossier's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DeletionBlock {
+    /// The dossier is open, has no rule, is in another disposition, or the
+    /// disposition is not in a state that allows the step.
+    State,
+    /// Retention has not ended, or the dossier is permanent (transferred, never
+    /// destroyed), or its conditional trigger is not recorded.
+    Retention,
+    /// A legal hold covers it.
+    Held,
+}
+
 impl ArchiveError {
     /// The class of this error, for exit codes and HTTP statuses.
     pub fn class(&self) -> ErrorClass {
@@ -134,7 +161,9 @@ impl ArchiveError {
             | InvalidInput(_)
             | InvalidMetadata { .. }
             | Refused(_)
-            | UnknownRecord(_) => ErrorClass::Input,
+            | UnknownRecord(_)
+            | DeletionRefused { .. }
+            | Disposed(_) => ErrorClass::Input,
             LeaseHeld { .. } => ErrorClass::Conflict,
             Store { source, .. } => match source {
                 object_store::Error::NotFound { .. } => ErrorClass::Damage,

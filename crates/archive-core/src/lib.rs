@@ -29,7 +29,7 @@ pub mod verify;
 pub use archive::{
     Archive, ArchiveOptions, DepositFile, DepositReceipt, DepositRequest, FileSource,
 };
-pub use error::{ArchiveError, ErrorClass, Result};
+pub use error::{ArchiveError, DeletionBlock, ErrorClass, Result};
 pub use hash::{BlobHash, Sha256Digest};
 pub use model::{FileEntry, FileRole, RecordId, RecordManifest};
 pub use store::Store;

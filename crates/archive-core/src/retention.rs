@@ -42,7 +42,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::archive::{Archive, Catalog};
 use crate::dossier::{check_not_before_1945, check_rule};
-use crate::error::{ArchiveError, Result};
+use crate::error::{ArchiveError, DeletionBlock, Result};
 use crate::hash::BlobHash;
 use crate::journal::{Event, Outcome};
 use crate::layout::{self, Encoding};
@@ -420,7 +420,7 @@ impl Archive {
                 )
             })
             .unwrap_or_default();
-        Err(ArchiveError::InvalidInput(match d.completed_at {
+        Err(ArchiveError::Disposed(match d.completed_at {
             Some(at) => format!(
                 "record {id} was destroyed on {} by disposition {}{decision}; its files no longer exist, its metadata is kept (`kho show {id} --history`)",
                 fmt(at),
@@ -696,18 +696,24 @@ impl Archive {
         schedule: &Schedule,
         holds: &[Hold],
         matcher: &dyn QueryHoldMatcher,
-    ) -> Option<String> {
+    ) -> Option<(DeletionBlock, String)> {
         let Some(entry) = self.dossiers().get(code) else {
-            return Some(format!("no dossier {code:?}"));
+            return Some((DeletionBlock::State, format!("no dossier {code:?}")));
         };
         if entry.rule().is_none() {
-            return Some(format!(
-                "dossier {code} has no retention rule: `kho retention assign {code} CODE` first"
+            return Some((
+                DeletionBlock::State,
+                format!(
+                    "dossier {code} has no retention rule: `kho retention assign {code} CODE` first"
+                ),
             ));
         }
         let Some(view) = entry.retention_view() else {
-            return Some(format!(
-                "dossier {code} is open: close it first (`kho dossier close {code} --end-date DATE`)"
+            return Some((
+                DeletionBlock::State,
+                format!(
+                    "dossier {code} is open: close it first (`kho dossier close {code} --end-date DATE`)"
+                ),
             ));
         };
         match deletion_permitted(
@@ -719,7 +725,14 @@ impl Archive {
             today(),
         ) {
             Ok(_) => None,
-            Err(refused) => Some(refused.to_string()),
+            Err(refused) => Some((
+                if refused.holds().next().is_some() {
+                    DeletionBlock::Held
+                } else {
+                    DeletionBlock::Retention
+                },
+                refused.to_string(),
+            )),
         }
     }
 
@@ -767,6 +780,7 @@ impl Archive {
         }
         let holds = self.retention_book().active_holds();
         let mut problems = Vec::new();
+        let mut block = DeletionBlock::State;
         for code in dossiers {
             let code = code.trim();
             if let Some(other) = self.retention_book().dispositions().find(|d| {
@@ -780,15 +794,16 @@ impl Archive {
                 ));
                 continue;
             }
-            if let Some(p) = self.deletion_refusal(code, schedule, &holds, matcher) {
+            if let Some((b, p)) = self.deletion_refusal(code, schedule, &holds, matcher) {
+                block = block.max(b);
                 problems.push(p);
             }
         }
         if !problems.is_empty() {
-            return Err(ArchiveError::InvalidInput(format!(
-                "{}; nothing was proposed",
-                problems.join("; ")
-            )));
+            return Err(ArchiveError::DeletionRefused {
+                block,
+                message: format!("{}; nothing was proposed", problems.join("; ")),
+            });
         }
         let proposal = Proposal {
             id: DispositionId::new(format!("disp-{}", uuid::Uuid::now_v7())),
@@ -890,26 +905,33 @@ impl Archive {
         let entry = self.disposition_or_err(id)?;
         let did = entry.disposition.id().clone();
         if let Some(at) = entry.executed_at {
-            return Err(ArchiveError::InvalidInput(format!(
-                "disposition {did} was already executed on {}; nothing was deleted",
-                entry
-                    .disposition
-                    .execution
-                    .as_ref()
-                    .map(|e| e.executed_on.to_string())
-                    .unwrap_or_else(|| at.date().to_string())
-            )));
+            return Err(ArchiveError::DeletionRefused {
+                block: DeletionBlock::State,
+                message: format!(
+                    "disposition {did} was already executed on {}; nothing was deleted",
+                    entry
+                        .disposition
+                        .execution
+                        .as_ref()
+                        .map(|e| e.executed_on.to_string())
+                        .unwrap_or_else(|| at.date().to_string())
+                ),
+            });
         }
         let resumed = entry.execution_started.is_some();
         if !resumed && entry.disposition.state != DispositionState::Approved {
-            return Err(ArchiveError::InvalidInput(format!(
-                "disposition {did} is {}: only an approved disposition can be executed (`kho dispose approve {did} ...`)",
-                entry.disposition.state
-            )));
+            return Err(ArchiveError::DeletionRefused {
+                block: DeletionBlock::State,
+                message: format!(
+                    "disposition {did} is {}: only an approved disposition can be executed (`kho dispose approve {did} ...`)",
+                    entry.disposition.state
+                ),
+            });
         }
         // Holds and retention, again, for every dossier: the last word before deleting.
         let holds = self.retention_book().active_holds();
         let mut problems = Vec::new();
+        let mut block = DeletionBlock::State;
         let mut targets = Vec::new();
         for dossier in &entry.disposition.proposal.dossiers {
             let code = dossier.0.as_str();
@@ -917,7 +939,8 @@ impl Archive {
                 problems.push(format!("no dossier {code:?}"));
                 continue;
             };
-            if let Some(p) = self.deletion_refusal(code, schedule, &holds, matcher) {
+            if let Some((b, p)) = self.deletion_refusal(code, schedule, &holds, matcher) {
+                block = block.max(b);
                 problems.push(p);
             }
             if let Some(view) = d.retention_view() {
@@ -944,10 +967,13 @@ impl Archive {
             } else {
                 "; nothing was deleted"
             };
-            return Err(ArchiveError::InvalidInput(format!(
-                "disposition {did} cannot be executed: {}{tail}",
-                problems.join("; ")
-            )));
+            return Err(ArchiveError::DeletionRefused {
+                block,
+                message: format!(
+                    "disposition {did} cannot be executed: {}{tail}",
+                    problems.join("; ")
+                ),
+            });
         }
 
         // 1. The intent.

@@ -102,7 +102,8 @@ pub fn router(state: Shared, args: &ServeArgs) -> Router {
         .route("/metrics", get(metrics))
         .merge(super::manage::routes())
         .merge(super::ui::routes())
-        .layer(DefaultBodyLimit::max(2 << 20))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -124,7 +125,37 @@ async fn count_requests(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let resp = next.run(req).await;
+    let has_body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    // Whether the handler read the request body to its end.
+    let read_all = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(!has_body));
+    let req = if has_body {
+        let flag = read_all.clone();
+        let (parts, body) = req.into_parts();
+        let tail = futures::stream::once(async move {
+            flag.store(true, Ordering::Relaxed);
+            None
+        })
+        .filter_map(|x: Option<Result<bytes::Bytes, axum::Error>>| async move { x });
+        axum::extract::Request::from_parts(
+            parts,
+            Body::from_stream(body.into_data_stream().chain(tail)),
+        )
+    } else {
+        req
+    };
+    let mut resp = next.run(req).await;
+    // A request answered before its body was read (no token, wrong role, too
+    // large, an endpoint that takes no body) leaves unread bytes on the
+    // connection, which the server then closes: say so, so that the client
+    // does not send its next request on it.
+    if !read_all.load(Ordering::Relaxed) {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     state.metrics.requests.fetch_add(1, Ordering::Relaxed);
     if resp.status().is_client_error() {
         state.metrics.client_errors.fetch_add(1, Ordering::Relaxed);
@@ -132,6 +163,32 @@ async fn count_requests(
         state.metrics.server_errors.fetch_add(1, Ordering::Relaxed);
     }
     resp
+}
+
+/// Largest body of the endpoints other than deposit.
+const JSON_LIMIT: usize = 2 << 20;
+
+/// Answers 413 at once when a request declares a body larger than the endpoints
+/// take, instead of waiting for bytes that will be refused.
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > JSON_LIMIT as u64) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than the {JSON_LIMIT} bytes this endpoint takes; nothing was changed"),
+            "Dữ liệu gửi lên vượt quá dung lượng cho phép; không có gì thay đổi",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 async fn not_found() -> ApiError {
@@ -471,6 +528,16 @@ async fn deposit(
             "the server is stopping: retry with the same idempotency key",
         ));
     }
+    // A declared length over the limit is refused before a byte is read. The
+    // multipart framing adds a little, hence the slack.
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > state.max_upload.saturating_add(1 << 20)
+    {
+        return Err(too_large(state.max_upload));
+    }
     let mut multipart = multipart.map_err(|e| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -491,6 +558,7 @@ async fn deposit(
                         "bad_idempotency_key",
                         "Idempotency-Key must be 1 to 200 visible ASCII characters",
                     )
+                    .field("Idempotency-Key")
                 })?;
             Some(k.to_string())
         }
@@ -874,7 +942,7 @@ async fn get_record(
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require(Permission::Retrieve)?;
     let id = parse_id(&id)?;
-    let (manifest, versions) = {
+    let (manifest, versions, destroyed) = {
         let a = state.archive.read().await;
         let m = a.manifest(&id, q.version).await?;
         let n = a
@@ -883,7 +951,9 @@ async fn get_record(
             .get(&id)
             .map(|e| e.versions.len())
             .unwrap_or(0);
-        (m, n)
+        // The metadata of a destroyed record stays readable, with what happened.
+        let destroyed = a.check_not_disposed(&id).err().map(|e| e.to_string());
+        (m, n, destroyed)
     };
     state
         .record_access(vec![access_event(
@@ -896,6 +966,9 @@ async fn get_record(
     let mut v = serde_json::to_value(&manifest).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Some(o) = v.as_object_mut() {
         o.insert("versions".into(), versions.into());
+        if let Some(d) = destroyed {
+            o.insert("destroyed".into(), d.into());
+        }
     }
     Ok(Json(v))
 }
@@ -1093,7 +1166,12 @@ async fn serve_file(
             format!("file number {n:?} must be 1 or more"),
         )
     })?;
-    let manifest = state.archive.read().await.manifest(&id, None).await?;
+    let manifest = {
+        let a = state.archive.read().await;
+        // A destroyed record's files are gone: say so, with the decision.
+        a.check_not_disposed(&id)?;
+        a.manifest(&id, None).await?
+    };
     let entry = manifest.files.get(n - 1).cloned().ok_or_else(|| {
         ApiError::not_found(
             "unknown_file",
@@ -1976,7 +2054,7 @@ async fn backup_runs(
     Ok(Json(serde_json::json!({ "runs": list })))
 }
 
-#[utoipa::path(post, path = "/api/v1/jobs/{name}/run", tag = "service", params(("name" = String, Path, description = "`scrub` or `index`")),
+#[utoipa::path(post, path = "/api/v1/jobs/{name}/run", tag = "service", params(("name" = String, Path, description = "`scrub`, `index` or `backup` (copy to every target, then verify a sample)")),
     responses((status = 202, description = "Started"), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn run_job(
     caller: Caller,
@@ -1995,10 +2073,25 @@ async fn run_job(
                 }
             });
         }
+        "backup" => {
+            let targets = super::backup_job::select(&state, None)?;
+            let st = state.clone();
+            let actor = caller.name.clone();
+            tokio::spawn(async move {
+                let plan = super::backup_job::Plan {
+                    copy: true,
+                    verify: Some(archive_core::backup::VerifyMode::Sample),
+                    limit_bytes_per_sec: None,
+                };
+                if let Err(e) = super::backup_job::execute(&st, &actor, targets, plan).await {
+                    tracing::warn!("backup run by hand failed: {}", e.body.message);
+                }
+            });
+        }
         other => {
             return Err(ApiError::not_found(
                 "unknown_job",
-                format!("no job {other:?}: scrub or index"),
+                format!("no job {other:?}: scrub, index or backup"),
             ));
         }
     }

@@ -1,7 +1,7 @@
 //! Errors of the HTTP API: a stable machine code, messages in English and
 //! Vietnamese, the field path where one applies, and the right status.
 
-use archive_core::{ArchiveError, ErrorClass};
+use archive_core::{ArchiveError, DeletionBlock, ErrorClass};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -163,6 +163,32 @@ impl From<ArchiveError> for ApiError {
                 "refused",
                 message,
                 "Hồ sơ bị từ chối; không có gì được lưu",
+            ),
+            ArchiveError::DeletionRefused { block, .. } => match block {
+                DeletionBlock::Held => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "held",
+                    message,
+                    "Tài liệu đang bị giữ theo lệnh phong tỏa (legal hold); không có gì bị xóa",
+                ),
+                DeletionBlock::Retention => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "retention_not_met",
+                    message,
+                    "Chưa hết thời hạn bảo quản hoặc hồ sơ bảo quản vĩnh viễn; không có gì bị xóa",
+                ),
+                DeletionBlock::State => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "not_disposable",
+                    message,
+                    "Hồ sơ chưa ở trạng thái cho phép hủy; không có gì bị xóa",
+                ),
+            },
+            ArchiveError::Disposed(_) => ApiError::new(
+                StatusCode::GONE,
+                "record_destroyed",
+                message,
+                "Văn bản đã bị hủy theo quyết định hủy tài liệu; siêu dữ liệu và quyết định vẫn được lưu",
             ),
             ArchiveError::InvalidMetadata { problems } => {
                 let mut err = ApiError::new(

@@ -22,6 +22,16 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            // Show what the server said: the test failed.
+            let log =
+                std::fs::read_to_string(self._dir.path().join("server.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- kho serve log (last lines) ---");
+            for l in tail.iter().rev() {
+                eprintln!("{l}");
+            }
+        }
     }
 }
 
@@ -103,6 +113,12 @@ impl Server {
 
     /// A server on a fresh store, with `kho.toml` holding `config` (when not empty).
     pub fn start_with_config(config: &str) -> Server {
+        Server::start_with_args(config, &[])
+    }
+
+    /// A server on a fresh store with `kho.toml` holding `config` and more
+    /// `kho serve` options.
+    pub fn start_with_args(config: &str, args: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         if !config.is_empty() {
             std::fs::write(dir.path().join("kho.toml"), config).expect("kho.toml");
@@ -112,8 +128,14 @@ impl Server {
             .env_remove("KHO_STORE")
             .env_remove("KHO_CONFIG")
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // The server's log stays beside its store, for reading after a failure.
+            .stderr(
+                std::fs::File::create(dir.path().join("server.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
             .spawn()
             .expect("start kho serve");
         let out = child.stdout.take().expect("stdout");
@@ -172,6 +194,10 @@ impl Server {
             }
         }
         .expect("http");
+        Self::collect(method, resp)
+    }
+
+    fn collect(method: &str, resp: ureq::http::Response<ureq::Body>) -> Resp {
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
