@@ -238,3 +238,54 @@ fn a_user_logs_in_searches_opens_the_record_and_downloads_it_in_chromium() {
         "{text}"
     );
 }
+
+#[test]
+fn pages_offer_each_role_only_what_it_may_do_and_name_records_and_jobs() {
+    let s = Server::start();
+    let archivist = s.add_user("lan", "archivist");
+    let officer = s.add_user("minh", "officer");
+    let home = Server::text(&s.page("/", Some(&archivist)));
+    assert!(home.contains("href=\"/nop-luu\""), "{home}");
+    let home = Server::text(&s.page("/", Some(&officer)));
+    assert!(!home.contains("href=\"/nop-luu\""), "{home}");
+    let form = s.page("/nop-luu", Some(&officer));
+    assert_eq!(form.status, 403);
+    assert_eq!(s.page("/nop-luu", Some(&archivist)).status, 200);
+
+    // The dossier page names each record by its number and summary.
+    let r = s.deposit(
+        &archivist,
+        &sample_metadata(),
+        &[("file", "qd.txt", &sample_bytes())],
+    );
+    assert_eq!(r.status, 201, "{}", Server::text(&r));
+    let id = r.json()["record_id"].as_str().expect("id").to_string();
+    let d = s.post_json(
+        "/api/v1/dossiers",
+        &archivist,
+        &json!({ "code": "HS-01", "title": "Quy chế lưu trữ điện tử" }),
+    );
+    assert_eq!(d.status, 201, "{}", Server::text(&d));
+    let f = s.post_json(
+        "/api/v1/dossiers/HS-01/records",
+        &archivist,
+        &json!({ "records": [id] }),
+    );
+    assert_eq!(f.status, 200, "{}", Server::text(&f));
+    let page = Server::text(&s.page("/ho-so-luu-tru", Some(&officer)));
+    assert!(
+        page.contains("Quy chế lưu trữ điện tử") && page.contains("05/2016/QĐ-UBND — "),
+        "{page}"
+    );
+    assert!(page.contains(&format!("href=\"/ho-so/{id}\"")), "{page}");
+
+    // The jobs the server runs, with their state.
+    let jobs = s.page("/tac-vu", Some(&officer));
+    assert_eq!(jobs.status, 200);
+    let jobs = Server::text(&jobs);
+    for name in ["index", "scrub", "backup"] {
+        assert!(jobs.contains(&format!("<small>{name}</small>")), "{jobs}");
+    }
+    assert!(jobs.contains("Sao lưu và kiểm tra bản sao"), "{jobs}");
+    assert_eq!(s.page("/tac-vu", None).status, 303);
+}

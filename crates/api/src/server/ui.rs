@@ -34,6 +34,7 @@ pub fn routes() -> Router<Shared> {
         .route("/records/{id}", get(record_page))
         .route("/nop-luu", get(deposit_page))
         .route("/ho-so-luu-tru", get(dossiers_page))
+        .route("/tac-vu", get(jobs_page))
         .route("/assets/kho.css", get(css))
         .route("/assets/nop-luu.js", get(deposit_js))
 }
@@ -70,7 +71,13 @@ fn enc(s: &str) -> String {
 fn page(title: &str, caller: Option<&Caller>, body: &str) -> Html<String> {
     let nav = match caller {
         Some(c) => format!(
-            "<nav aria-label=\"Điều hướng chính\"><a href=\"/\">Tìm kiếm</a> · <a href=\"/nop-luu\">Nộp lưu</a> · <a href=\"/ho-so-luu-tru\">Hồ sơ lưu trữ</a> · {} · <form method=\"post\" action=\"/dang-xuat\" style=\"display:inline\"><button type=\"submit\">Đăng xuất</button></form></nav>",
+            "<nav aria-label=\"Điều hướng chính\"><a href=\"/\">Tìm kiếm</a> · {}<a href=\"/ho-so-luu-tru\">Hồ sơ lưu trữ</a> · <a href=\"/tac-vu\">Tác vụ</a> · {} · <form method=\"post\" action=\"/dang-xuat\" style=\"display:inline\"><button type=\"submit\">Đăng xuất</button></form></nav>",
+            // Only those who may deposit are offered the form.
+            if c.role.allows(super::accounts::Permission::Deposit) {
+                "<a href=\"/nop-luu\">Nộp lưu</a> · "
+            } else {
+                ""
+            },
             esc(&c.name)
         ),
         None => String::new(),
@@ -99,6 +106,9 @@ async fn deposit_page(State(state): State<Shared>, headers: HeaderMap) -> Respon
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
+    if let Err(e) = caller.require(super::accounts::Permission::Deposit) {
+        return error_page(&caller, &e);
+    }
     let none = None;
     let body = format!(
         "<h1>Nộp lưu tài liệu</h1><form id=\"nop-luu\" method=\"post\" enctype=\"multipart/form-data\"><div class=\"filters\">{}{}{}{}{}{}{}{}{}{}</div><label for=\"summary\">Trích yếu nội dung</label><textarea id=\"summary\" name=\"summary\" rows=\"3\" style=\"width:100%\" required></textarea><label for=\"file\">Tệp văn bản chính</label><input id=\"file\" name=\"file\" type=\"file\" required><label for=\"attachment\">Tệp đính kèm, chữ ký số (nếu có)</label><input id=\"attachment\" name=\"attachment\" type=\"file\" multiple><p><button type=\"submit\">Nộp lưu</button></p></form><div id=\"ket-qua-nop\" role=\"status\" aria-live=\"polite\"></div><noscript><p class=\"error\">Biểu mẫu nộp lưu cần JavaScript; hãy dùng lệnh kho deposit hoặc API.</p></noscript><script src=\"/assets/nop-luu.js\"></script>",
@@ -687,15 +697,89 @@ async fn dossiers_page(State(state): State<Shared>, headers: HeaderMap) -> Respo
         );
         for r in &d.records {
             let id = r.to_string();
+            // Number and summary, as a register lists them; the id when the
+            // metadata has neither (free metadata) or cannot be read.
+            let md = a.manifest(r, None).await.map(|m| m.metadata).ok();
+            let text = |k: &str| {
+                md.as_ref()
+                    .and_then(|m| m.get(k))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            };
+            let title = match (
+                text("doc_number"),
+                text("summary").or_else(|| text("title")),
+            ) {
+                (Some(n), Some(t)) => format!("{n} — {t}"),
+                (Some(x), None) | (None, Some(x)) => x,
+                (None, None) => id.clone(),
+            };
             let _ = write!(
                 b,
                 "<li><a href=\"/ho-so/{}\">{}</a></li>",
                 enc(&id),
-                esc(&id)
+                esc(&title)
             );
         }
         b.push_str("</ul></section>");
     }
     drop(a);
     page("Hồ sơ lưu trữ", Some(&caller), &b).into_response()
+}
+
+// ---------------------------------------------------------------- jobs
+
+/// What the scheduled jobs last did (index, scrub, backup).
+async fn jobs_page(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let caller = match caller_of(&state, &headers) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let jobs: Vec<_> = state
+        .jobs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .values()
+        .cloned()
+        .collect();
+    let name_vi = |n: &str| match n {
+        "index" => "Cập nhật chỉ mục tìm kiếm",
+        "scrub" => "Kiểm tra toàn vẹn (băm lại dữ liệu)",
+        "backup" => "Sao lưu và kiểm tra bản sao",
+        _ => "Tác vụ",
+    };
+    let outcome_vi = |o: Option<&str>| match o {
+        Some("ok") => "Tốt",
+        Some("damage") => "PHÁT HIỆN HƯ HỎNG",
+        Some("error") => "Lỗi",
+        Some(_) => "Khác",
+        None => "Chưa chạy",
+    };
+    let mut b = String::from(
+        "<h1>Tác vụ định kỳ</h1><table><caption>Trạng thái các tác vụ chạy trong máy chủ</caption><thead><tr><th scope=\"col\">Tác vụ</th><th scope=\"col\">Bật</th><th scope=\"col\">Chu kỳ</th><th scope=\"col\">Số lần chạy</th><th scope=\"col\">Lần cuối xong</th><th scope=\"col\">Kết quả</th><th scope=\"col\">Chi tiết</th></tr></thead><tbody>",
+    );
+    for j in &jobs {
+        let _ = write!(
+            b,
+            "<tr><th scope=\"row\">{}<br><small>{}</small></th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name_vi(&j.name)),
+            esc(&j.name),
+            if j.enabled { "Có" } else { "Không" },
+            if j.interval_seconds == 0 {
+                "—".to_string()
+            } else if j.interval_seconds % 3600 == 0 {
+                format!("{} giờ", j.interval_seconds / 3600)
+            } else if j.interval_seconds % 60 == 0 {
+                format!("{} phút", j.interval_seconds / 60)
+            } else {
+                format!("{} giây", j.interval_seconds)
+            },
+            j.runs,
+            esc(j.last_finished.as_deref().unwrap_or("—")),
+            esc(outcome_vi(j.last_outcome.as_deref())),
+            esc(j.last_detail.as_deref().unwrap_or("")),
+        );
+    }
+    b.push_str("</tbody></table>");
+    page("Tác vụ", Some(&caller), &b).into_response()
 }
