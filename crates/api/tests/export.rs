@@ -674,3 +674,69 @@ fn bagit_package_of_a_query_holds_the_records_the_search_finds() {
     assert!(stderr(&o).contains("no record matches"), "{}", stderr(&o));
     assert!(!s.path().join("none").exists());
 }
+
+/// Runs `kho ARGS` in the scratch directory with files limited to `blocks` of
+/// 512 bytes and SIGXFSZ ignored, so that a write past the limit fails with an
+/// error (EFBIG), as a write to a full disk fails (ENOSPC) part-way.
+fn run_with_file_limit(s: &Scratch, blocks: u32, args: &[&str]) -> std::process::Output {
+    let kho = env!("CARGO_BIN_EXE_kho");
+    let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"");
+    std::process::Command::new("sh")
+        .current_dir(s.path())
+        .env_remove("KHO_STORE")
+        .env_remove("KHO_CONFIG")
+        .args(["-c", &script, kho])
+        .args(args)
+        .output()
+        .expect("run kho under a file size limit")
+}
+
+#[test]
+fn a_write_failing_mid_export_leaves_no_partial_export() {
+    let (s, ids) = populated();
+    // A record file larger than the limit, so the failure comes part-way.
+    let big: Vec<u8> = (0..256u32 << 10).map(|i| (i % 253) as u8).collect();
+    let big_id = deposit(&s, "lon.bin", &big);
+    let before = names(s.path());
+    let out = s.path().join("out");
+    let tar = s.path().join("out.tar");
+    let (o_dir, o_tar) = (out.to_str().expect("p"), tar.to_str().expect("p"));
+    let records = format!("{},{big_id}", ids[0]);
+    // Parquet tables of a small store are small: 1 KiB; packages: 64 KiB, which
+    // the metadata files fit and the large file does not.
+    for (blocks, args) in [
+        (2, vec!["export", "parquet", "-o", o_dir]),
+        (
+            128,
+            vec!["export", "bagit", "--records", &records, "-o", o_dir],
+        ),
+        (
+            128,
+            vec!["export", "bagit", "--records", &records, "-o", o_tar],
+        ),
+        (
+            128,
+            vec!["export", "ocfl", "--records", &records, "-o", o_dir],
+        ),
+    ] {
+        let o = run_with_file_limit(&s, blocks, &args);
+        // Exit 3: the environment (disk full, quota, file size) failed, not Kho.
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{args:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        let err = stderr(&o);
+        assert!(
+            err.contains("File too large") && err.contains("the partial export was removed"),
+            "{args:?}: the error does not say what failed: {err}"
+        );
+        assert!(!out.exists() && !tar.exists(), "{args:?} left an export");
+        assert_eq!(names(s.path()), before, "{args:?} left files behind");
+    }
+    // Without the limit the same exports succeed: the failure was the write.
+    ok(&s.run(&["export", "bagit", "--records", &records, "-o", o_dir]));
+    assert!(out.join("bagit.txt").exists());
+}

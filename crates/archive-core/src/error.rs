@@ -173,6 +173,7 @@ impl ArchiveError {
             Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::StorageFull
                 | std::io::ErrorKind::QuotaExceeded
+                | std::io::ErrorKind::FileTooLarge
                 | std::io::ErrorKind::PermissionDenied
                 | std::io::ErrorKind::ReadOnlyFilesystem
                 | std::io::ErrorKind::NotADirectory

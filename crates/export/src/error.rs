@@ -86,6 +86,7 @@ impl ExportError {
             ExportError::Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::StorageFull
                 | std::io::ErrorKind::QuotaExceeded
+                | std::io::ErrorKind::FileTooLarge
                 | std::io::ErrorKind::PermissionDenied
                 | std::io::ErrorKind::ReadOnlyFilesystem => ErrorClass::Unavailable,
                 _ => ErrorClass::Internal,
