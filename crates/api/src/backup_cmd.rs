@@ -43,6 +43,15 @@ pub enum BackupCommand {
         #[arg(long)]
         sample: bool,
     },
+    /// Delete from targets the blobs the primary destroyed (executed dispositions,
+    /// orphan collection), except what a legal hold covers now.
+    Prune {
+        /// Target name from kho.toml (or a store URL); all targets by default.
+        target: Option<String>,
+        /// List what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Rebuild a complete store from a target into a new, empty location.
     Restore {
         /// Target name from kho.toml (or a store URL).
@@ -181,6 +190,7 @@ pub async fn backup(sh: Shared<'_>, cmd: BackupCommand) -> anyhow::Result<ExitCo
             sample,
         } => verify(&sh, target.as_deref(), sample).await,
         BackupCommand::Restore { target, to } => restore(&sh, &target, &to).await,
+        BackupCommand::Prune { target, dry_run } => prune(&sh, target.as_deref(), dry_run).await,
     }
 }
 
@@ -355,6 +365,77 @@ async fn verify(sh: &Shared<'_>, target: Option<&str>, sample: bool) -> anyhow::
         anyhow::Error::new(e).context("the work is done but its journal event could not be written")
     })?;
     Ok(ExitCode::from(worst))
+}
+
+async fn prune(sh: &Shared<'_>, target: Option<&str>, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let targets = sh.targets(target)?;
+    // The writer lease first: nothing is deleted unless its event can be written.
+    let mut primary = Archive::open_writer(sh.store.clone(), sh.options.clone(), "backup prune")
+        .await
+        .map_err(|e| match e {
+            ArchiveError::LeaseHeld { .. } => anyhow::Error::from(e).context(
+                "the store is open by another writer (kho serve?): prune through the API (POST /api/v1/backup/prunes) while it runs",
+            ),
+            other => other.into(),
+        })?;
+    let mut reports = Vec::new();
+    for t in &targets {
+        let rep = match backup::plan_prune(&primary, t, dry_run).await {
+            Ok(r) => r,
+            Err(e) => {
+                primary.close().await?;
+                return Err(e.into());
+            }
+        };
+        if !dry_run && !rep.deleted.is_empty() {
+            primary
+                .append_events(vec![archive_core::journal::Event::new(
+                    &sh.options.actor,
+                    event_types::BACKUP_PRUNED,
+                    t.name.clone(),
+                    archive_core::journal::Outcome::Success,
+                    serde_json::to_value(&rep)?,
+                )])
+                .await?;
+            if let Err(e) = backup::apply_prune(t, &rep).await {
+                primary.close().await?;
+                return Err(anyhow::Error::new(e).context(format!(
+                    "pruning {} stopped part-way (its event is journaled): run `kho backup prune {}` again to finish",
+                    t.name, t.name
+                )));
+            }
+        }
+        if !sh.json {
+            for d in &rep.deleted {
+                println!(
+                    "{}	{d}	on {}",
+                    if dry_run { "would delete" } else { "deleted" },
+                    t.name
+                );
+            }
+            for k in &rep.kept_held {
+                println!("HELD	{k}	on {}: a legal hold covers it; kept", t.name);
+            }
+            println!(
+                "{}: {} blob(s) checked, {} {}, {} kept under a hold",
+                t.name,
+                rep.checked,
+                rep.deleted.len(),
+                if dry_run {
+                    "to delete (dry run)"
+                } else {
+                    "deleted"
+                },
+                rep.kept_held.len()
+            );
+        }
+        reports.push(rep);
+    }
+    primary.close().await?;
+    if sh.json {
+        print_json(&reports)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn restore(sh: &Shared<'_>, target: &str, to: &str) -> anyhow::Result<ExitCode> {

@@ -190,6 +190,93 @@ fn backups_run_and_verify_after_a_destruction() {
     ok(&s.run(&["backup", "verify"]), "backup verify");
 }
 
+/// Blob files of a backup target directory.
+fn target_blobs(s: &Scratch, target: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![s.path().join(target).join("blobs")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn backup_pruning_deletes_destroyed_copies_unless_a_hold_now_covers_them() {
+    let (s, r, _kept, id) = approved_setup();
+    let mut cfg = std::fs::read_to_string(s.path().join("kho.toml")).expect("config");
+    cfg.push_str("[backup.targets.disk2]\nurl = \"backup-disk2\"\n");
+    std::fs::write(s.path().join("kho.toml"), cfg).expect("config");
+    ok(
+        &s.run(&["backup", "run", "--quiet"]),
+        "backup before destruction",
+    );
+    let copies = target_blobs(&s, "backup-disk2");
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    ok(&s.run(&["dispose", "execute", &id]), "execute");
+
+    // The target's latest run still lists the destroyed blob: run first.
+    refused(
+        &s.run(&["backup", "prune"]),
+        "run `kho backup run disk2` first",
+    );
+    ok(
+        &s.run(&["backup", "run", "--quiet"]),
+        "backup after destruction",
+    );
+    let dry = json(
+        &s.run(&["backup", "prune", "--dry-run", "--json"]),
+        "dry run",
+    );
+    assert_eq!(dry[0]["deleted"].as_array().map(Vec::len), Some(1), "{dry}");
+    assert_eq!(
+        target_blobs(&s, "backup-disk2").len(),
+        2,
+        "a dry run deleted"
+    );
+
+    // A hold ordered after the destruction keeps the last copy, whatever its scope.
+    for scope in [vec!["--record", r.as_str()], vec!["--dossier", "HS-1"]] {
+        let h = hold(&s, &scope);
+        let rep = json(&s.run(&["backup", "prune", "--json"]), "prune under a hold");
+        assert_eq!(rep[0]["deleted"], serde_json::json!([]), "{rep}");
+        assert_eq!(
+            rep[0]["kept_held"].as_array().map(Vec::len),
+            Some(1),
+            "{rep}"
+        );
+        assert_eq!(target_blobs(&s, "backup-disk2").len(), 2, "{scope:?}");
+        ok(
+            &s.run(&["hold", "release", &h, "--reason", "xong"]),
+            "release",
+        );
+    }
+    // A query hold cannot be decided for destroyed records: nothing is pruned.
+    let q = hold(&s, &["--query", "đất đai"]);
+    refused(
+        &s.run(&["backup", "prune"]),
+        &format!("query hold {q} is active"),
+    );
+    assert_eq!(target_blobs(&s, "backup-disk2").len(), 2);
+    ok(
+        &s.run(&["hold", "release", &q, "--reason", "xong"]),
+        "release",
+    );
+
+    let out = ok(&s.run(&["backup", "prune"]), "prune");
+    assert!(out.contains("1 deleted"), "{out}");
+    let left = target_blobs(&s, "backup-disk2");
+    assert_eq!(left.len(), 1, "{left:?}");
+    ok(&s.run(&["backup", "verify"]), "the pruned target verifies");
+    let events = ok(&s.run(&["log", "--json"]), "log");
+    assert!(events.contains("backup.pruned"), "{events}");
+}
+
 #[test]
 fn every_hold_scope_blocks_execution_and_no_byte_is_deleted() {
     for scope in ["record", "dossier", "query"] {

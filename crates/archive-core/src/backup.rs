@@ -22,6 +22,7 @@
 
 mod check;
 mod copy;
+mod prune;
 mod repair;
 mod restore;
 mod run;
@@ -43,6 +44,7 @@ use crate::store::Store;
 use crate::verify::{Finding, Severity};
 
 pub use check::{BackupVerifyReport, VerifyMode, VerifyOptions, previous_sample, verify};
+pub use prune::{PruneReport, apply_prune, plan_prune};
 pub use repair::{RepairReport, Repaired, repair};
 pub use restore::{RestoreReport, restore};
 pub use run::{BackupRunReport, RunOptions, run};
@@ -64,6 +66,9 @@ pub mod event_types {
     pub const REPAIR_FAILED: &str = "object.repair_failed";
     /// A repair run ended (detail: a [`super::BackupRunRecord`]).
     pub const REPAIR_RUN: &str = "repair.run";
+    /// Blobs the primary destroyed were deleted from a target (detail: a
+    /// [`super::PruneReport`]).
+    pub const BACKUP_PRUNED: &str = "backup.pruned";
 }
 
 /// A backup target: a name (from `kho.toml`) and its store.

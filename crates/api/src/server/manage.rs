@@ -69,6 +69,7 @@ pub fn routes() -> Router<Shared> {
         .route("/api/v1/registers/{kind}", get(registers))
         .route("/api/v1/backup/runs", post(backup_run))
         .route("/api/v1/backup/verifications", post(backup_verify))
+        .route("/api/v1/backup/prunes", post(backup_prune))
 }
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
@@ -588,4 +589,55 @@ async fn backup_verify(
         limit_bytes_per_sec: None,
     };
     outcome_response(run_detached(state, caller.name, targets, plan).await?)
+}
+
+/// Pruning backup targets.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PruneRequest {
+    /// Target name from kho.toml (default: every target).
+    target: Option<String>,
+    /// List what would be deleted, delete nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/backup/prunes", tag = "integrity", request_body = PruneRequest,
+    responses((status = 200, description = "Per target: blobs the primary destroyed that were deleted, and those a legal hold keeps"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn backup_prune(
+    caller: Caller,
+    State(state): State<Shared>,
+    b: Option<Json<PruneRequest>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require(Permission::Backup)?;
+    let r = b.map(|Json(r)| r).unwrap_or_default();
+    let targets = backup_job::select(&state, r.target.as_deref())?;
+    let Ok(_running) = state.backup_running.try_lock() else {
+        return Err(ApiError::conflict(
+            "backup_running",
+            "a backup or verification is running; prune when it has finished",
+        ));
+    };
+    let mut reports = Vec::new();
+    for t in &targets {
+        // Under the write lock: no disposition or hold changes while deciding.
+        let rep = {
+            let a = state.archive.write().await;
+            archive_core::backup::plan_prune(&a, t, r.dry_run).await?
+        };
+        if !r.dry_run && !rep.deleted.is_empty() {
+            state
+                .append(vec![archive_core::journal::Event::new(
+                    &caller.name,
+                    archive_core::backup::event_types::BACKUP_PRUNED,
+                    t.name.clone(),
+                    archive_core::journal::Outcome::Success,
+                    json(&rep)?.0,
+                )])
+                .await?;
+            archive_core::backup::apply_prune(t, &rep).await?;
+        }
+        reports.push(rep);
+    }
+    Ok(Json(serde_json::json!({ "targets": json(&reports)?.0 })))
 }
