@@ -110,6 +110,18 @@ pub(crate) struct IndexMatcher {
 }
 
 impl IndexMatcher {
+    /// The queries of the active query holds.
+    pub fn hold_queries(a: &Archive) -> Vec<String> {
+        a.retention_book()
+            .active_holds()
+            .into_iter()
+            .filter_map(|h| match h.scope {
+                HoldScope::Query(q) => Some(q),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Runs each hold query on an index that covers the whole journal; a query
     /// that fails or finds too much stays undecided (and so blocks).
     pub fn run_queries(backend: &dyn indexer::SearchBackend, queries: Vec<String>) -> IndexMatcher {
@@ -151,16 +163,8 @@ impl Rc {
     /// Brings the index up to date and runs every active query hold's query.
     pub async fn index_matcher(&self) -> IndexMatcher {
         let m = IndexMatcher::default();
-        let queries: Vec<String> = match self.reader().await {
-            Ok(a) => a
-                .retention_book()
-                .active_holds()
-                .into_iter()
-                .filter_map(|h| match h.scope {
-                    HoldScope::Query(q) => Some(q),
-                    _ => None,
-                })
-                .collect(),
+        let queries = match self.reader().await {
+            Ok(a) => IndexMatcher::hold_queries(&a),
             Err(_) => return m,
         };
         if queries.is_empty() {

@@ -192,18 +192,7 @@ fn backups_run_and_verify_after_a_destruction() {
 
 /// Blob files of a backup target directory.
 fn target_blobs(s: &Scratch, target: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![s.path().join(target).join("blobs")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
+    common::files_under(&s.path().join(target).join("blobs"))
 }
 
 #[test]

@@ -1039,13 +1039,12 @@ async fn edit_record(
         )
         .field("metadata"));
     }
-    let receipt = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.update_metadata(&id, &body.metadata, body.reason.as_deref())
-            .await
-    }?;
-    state.sync_events().await;
+    let receipt = state
+        .act(&caller.name, async |a| {
+            a.update_metadata(&id, &body.metadata, body.reason.as_deref())
+                .await
+        })
+        .await?;
     state.index_wake.notify_one();
     Ok(Json(
         serde_json::to_value(&receipt).map_err(|e| ApiError::internal(e.to_string()))?,
@@ -2144,12 +2143,11 @@ async fn place_hold(
             ));
         }
     };
-    let hold = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.place_hold(scope, &h.reason, &h.authority).await
-    }?;
-    state.sync_events().await;
+    let hold = state
+        .act(&caller.name, async |a| {
+            a.place_hold(scope, &h.reason, &h.authority).await
+        })
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::to_value(&hold).map_err(|e| ApiError::internal(e.to_string()))?),
@@ -2166,12 +2164,9 @@ async fn release_hold(
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require(Permission::Holds)?;
     let Json(r) = body.map_err(|e| ApiError::bad_request("bad_json", e.body_text()))?;
-    let hold = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.release_hold(&id, &r.reason).await
-    }?;
-    state.sync_events().await;
+    let hold = state
+        .act(&caller.name, async |a| a.release_hold(&id, &r.reason).await)
+        .await?;
     Ok(Json(
         serde_json::to_value(&hold).map_err(|e| ApiError::internal(e.to_string()))?,
     ))
@@ -2199,12 +2194,9 @@ async fn file_in_dossier(
         .iter()
         .map(|r| parse_id(r))
         .collect::<ApiResult<Vec<_>>>()?;
-    let entry = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.add_to_dossier(&code, &ids).await
-    }?;
-    state.sync_events().await;
+    let entry = state
+        .act(&caller.name, async |a| a.add_to_dossier(&code, &ids).await)
+        .await?;
     Ok(Json(
         serde_json::to_value(&entry).map_err(|e| ApiError::internal(e.to_string()))?,
     ))

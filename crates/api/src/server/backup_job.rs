@@ -12,8 +12,6 @@ use archive_core::backup::{
     self, BackupRunRecord, RunOptions, Target, VerifyMode, VerifyOptions, event_types,
 };
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::Shared;
 use super::error::{ApiError, ApiResult};
@@ -43,12 +41,6 @@ pub struct TargetOutcome {
     pub verify: Option<serde_json::Value>,
     /// Damage or failure found on this target.
     pub ok: bool,
-}
-
-fn now() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_default()
 }
 
 /// The targets named (all configured ones for `None`).
@@ -100,7 +92,7 @@ pub async fn execute(
             "a backup or verification is already running; its progress is at /api/v1/jobs",
         ));
     };
-    state.job_update(JOB, |j| j.last_started = Some(now()));
+    state.job_update(JOB, |j| j.last_started = Some(super::state::now_rfc3339()));
     let (store, options) = {
         let a = state.archive.read().await;
         (a.store().clone(), a.options().clone())
@@ -181,11 +173,10 @@ pub async fn execute(
     }
     let bad = outcomes.iter().filter(|o| !o.ok).count();
     state.metrics.backup_runs.fetch_add(1, Ordering::Relaxed);
-    state.job_update(JOB, |j| {
-        j.runs += 1;
-        j.last_finished = Some(now());
-        j.last_outcome = Some(if bad > 0 { "damage" } else { "ok" }.into());
-        j.last_detail = Some(format!(
+    state.job_finished(
+        JOB,
+        if bad > 0 { "damage" } else { "ok" },
+        format!(
             "{} target(s): {}",
             outcomes.len(),
             outcomes
@@ -193,8 +184,8 @@ pub async fn execute(
                 .map(|o| format!("{} {}", o.target, if o.ok { "ok" } else { "DAMAGE" }))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
-    });
+        ),
+    );
     Ok(outcomes)
 }
 
@@ -226,12 +217,7 @@ pub fn spawn(state: Shared, every: Duration, rate_mb: f64) {
             if let Err(e) = execute(&state, "system", targets, plan).await {
                 tracing::warn!("scheduled backup: {}", e.body.message);
                 if e.body.code != "backup_running" {
-                    state.job_update(JOB, |j| {
-                        j.runs += 1;
-                        j.last_finished = Some(now());
-                        j.last_outcome = Some("error".into());
-                        j.last_detail = Some(e.body.message.clone());
-                    });
+                    state.job_finished(JOB, "error", e.body.message.clone());
                 }
             }
         }

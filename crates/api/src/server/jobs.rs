@@ -8,18 +8,11 @@ use std::time::{Duration, Instant};
 use archive_core::blob;
 use archive_core::journal::{Event, Outcome};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{ServeSection, Shared};
 
 /// Journal event type of a scheduled scrub slice.
 pub const SCHEDULED_SCRUB: &str = "scrub.scheduled";
-
-fn now() -> String {
-    OffsetDateTime::now_utc()
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
 
 /// Starts the jobs.
 pub fn spawn(state: Shared, settings: ServeSection) {
@@ -51,7 +44,9 @@ async fn index_loop(state: Shared, every: Duration) {
         if *state.index_seq.borrow() >= head {
             continue;
         }
-        state.job_update("index", |j| j.last_started = Some(now()));
+        state.job_update("index", |j| {
+            j.last_started = Some(super::state::now_rfc3339())
+        });
         let result = {
             let a = state.archive.read().await;
             let mut idx = state.index.write().await;
@@ -65,24 +60,15 @@ async fn index_loop(state: Shared, every: Duration) {
         match result {
             Ok((r, seq)) => {
                 state.index_seq.send_replace(seq);
-                state.job_update("index", |j| {
-                    j.runs += 1;
-                    j.last_finished = Some(now());
-                    j.last_outcome = Some("ok".into());
-                    j.last_detail = Some(format!(
-                        "{} record(s) indexed, up to journal batch {seq}",
-                        r.indexed
-                    ));
-                });
+                state.job_finished(
+                    "index",
+                    "ok",
+                    format!("{} record(s) indexed, up to journal batch {seq}", r.indexed),
+                );
             }
             Err(e) => {
                 tracing::warn!("index catch-up failed: {e}");
-                state.job_update("index", |j| {
-                    j.runs += 1;
-                    j.last_finished = Some(now());
-                    j.last_outcome = Some("error".into());
-                    j.last_detail = Some(e.to_string());
-                });
+                state.job_finished("index", "error", e.to_string());
                 tokio::time::sleep(every).await;
             }
         }
@@ -99,12 +85,7 @@ async fn scrub_loop(state: Shared, every: Duration, rate_mb: f64) {
         }
         if let Err(e) = scrub_slice(&state, every, rate_mb).await {
             tracing::warn!("scheduled scrub failed: {e}");
-            state.job_update("scrub", |j| {
-                j.runs += 1;
-                j.last_finished = Some(now());
-                j.last_outcome = Some("error".into());
-                j.last_detail = Some(e.to_string());
-            });
+            state.job_finished("scrub", "error", e.to_string());
         }
     }
 }
@@ -113,7 +94,9 @@ async fn scrub_loop(state: Shared, every: Duration, rate_mb: f64) {
 /// `every`, each blob is re-hashed within the store's coverage period.
 pub async fn scrub_slice(state: &Shared, every: Duration, rate_mb: f64) -> anyhow::Result<()> {
     let started = Instant::now();
-    state.job_update("scrub", |j| j.last_started = Some(now()));
+    state.job_update("scrub", |j| {
+        j.last_started = Some(super::state::now_rfc3339())
+    });
     let (store, mut blobs, coverage_days) = {
         let a = state.archive.read().await;
         let last = &a.catalog().last_fixity;
@@ -200,14 +183,13 @@ pub async fn scrub_slice(state: &Shared, every: Duration, rate_mb: f64) -> anyho
         .metrics
         .scrub_damage
         .fetch_add(damaged, Ordering::Relaxed);
-    state.job_update("scrub", |j| {
-        j.runs += 1;
-        j.last_finished = Some(now());
-        j.last_outcome = Some(if damaged > 0 { "damage" } else { "ok" }.into());
-        j.last_detail = Some(format!(
+    state.job_finished(
+        "scrub",
+        if damaged > 0 { "damage" } else { "ok" },
+        format!(
             "{checked} of {} blob(s) re-hashed, {damaged} damaged",
             blobs.len()
-        ));
-    });
+        ),
+    );
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use archive_core::backup::VerifyMode;
 use archive_core::records::Dossier;
-use archive_core::retention_rules::{Appraisal, Approval, HoldScope};
+use archive_core::retention_rules::{Appraisal, Approval};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -131,12 +131,11 @@ async fn create_dossier(
     d.creator = n.creator;
     d.note = n.note;
     d.start_date = day("start_date", &n.start_date)?;
-    let entry = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.create_dossier(d, &state.schedule).await
-    }?;
-    state.sync_events().await;
+    let entry = state
+        .act(&caller.name, async |a| {
+            a.create_dossier(d, &state.schedule).await
+        })
+        .await?;
     Ok((StatusCode::CREATED, json(&entry)?))
 }
 
@@ -158,12 +157,9 @@ async fn close_dossier(
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require(Permission::Dossiers)?;
     let end = required_day("end_date", &body(b)?.end_date)?;
-    let entry = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.close_dossier(&code, end).await
-    }?;
-    state.sync_events().await;
+    let entry = state
+        .act(&caller.name, async |a| a.close_dossier(&code, end).await)
+        .await?;
     json(&entry)
 }
 
@@ -189,13 +185,12 @@ async fn assign_retention(
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require(Permission::Dossiers)?;
     let r = body(b)?;
-    let entry = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.assign_retention(&code, &r.rule, r.reason.as_deref(), &state.schedule)
-            .await
-    }?;
-    state.sync_events().await;
+    let entry = state
+        .act(&caller.name, async |a| {
+            a.assign_retention(&code, &r.rule, r.reason.as_deref(), &state.schedule)
+                .await
+        })
+        .await?;
     json(&entry)
 }
 
@@ -229,15 +224,7 @@ async fn retention_due(
 /// first; any query it cannot decide blocks (fail closed).
 async fn hold_matcher(state: &Shared) -> IndexMatcher {
     let a = state.archive.read().await;
-    let queries: Vec<String> = a
-        .retention_book()
-        .active_holds()
-        .into_iter()
-        .filter_map(|h| match h.scope {
-            HoldScope::Query(q) => Some(q),
-            _ => None,
-        })
-        .collect();
+    let queries = IndexMatcher::hold_queries(&a);
     if queries.is_empty() {
         return IndexMatcher::default();
     }
@@ -280,13 +267,12 @@ async fn propose(
     caller.require(Permission::Dossiers)?;
     let p = body(b)?;
     let matcher = hold_matcher(&state).await;
-    let d = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.propose_disposition(&p.dossiers, &state.schedule, &matcher)
-            .await
-    }?;
-    state.sync_events().await;
+    let d = state
+        .act(&caller.name, async |a| {
+            a.propose_disposition(&p.dossiers, &state.schedule, &matcher)
+                .await
+        })
+        .await?;
     Ok((StatusCode::CREATED, json(&d)?))
 }
 
@@ -337,12 +323,11 @@ async fn appraise(
         appraised_on: day("date", &r.date)?.unwrap_or_else(today),
         note: r.note,
     };
-    let d = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.appraise_disposition(&id, appraisal).await
-    }?;
-    state.sync_events().await;
+    let d = state
+        .act(&caller.name, async |a| {
+            a.appraise_disposition(&id, appraisal).await
+        })
+        .await?;
     json(&d)
 }
 
@@ -376,12 +361,11 @@ async fn approve(
         council_minutes: r.minutes,
         approved_on: required_day("date", &r.date)?,
     };
-    let d = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.approve_disposition(&id, approval).await
-    }?;
-    state.sync_events().await;
+    let d = state
+        .act(&caller.name, async |a| {
+            a.approve_disposition(&id, approval).await
+        })
+        .await?;
     json(&d)
 }
 
@@ -403,12 +387,11 @@ async fn reject(
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require(Permission::Approve)?;
     let r = body(b)?;
-    let d = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.reject_disposition(&id, &r.reason).await
-    }?;
-    state.sync_events().await;
+    let d = state
+        .act(&caller.name, async |a| {
+            a.reject_disposition(&id, &r.reason).await
+        })
+        .await?;
     json(&d)
 }
 
@@ -421,12 +404,11 @@ async fn execute(
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require(Permission::Approve)?;
     let matcher = hold_matcher(&state).await;
-    let rep = {
-        let mut a = state.archive.write().await;
-        a.set_actor(caller.name.clone());
-        a.execute_disposition(&id, &state.schedule, &matcher).await
-    }?;
-    state.sync_events().await;
+    let rep = state
+        .act(&caller.name, async |a| {
+            a.execute_disposition(&id, &state.schedule, &matcher).await
+        })
+        .await?;
     // The text of destroyed files leaves the index now.
     state.index_wake.notify_one();
     json(&rep)

@@ -335,6 +335,22 @@ impl AppState {
         Ok(seq)
     }
 
+    /// Runs a change on the archive as `actor`, under the write lock, then folds
+    /// the events it journaled into the server's indexes.
+    pub async fn act<T>(
+        &self,
+        actor: &str,
+        f: impl AsyncFnOnce(&mut Archive) -> archive_core::Result<T>,
+    ) -> Result<T, ApiError> {
+        let out = {
+            let mut a = self.archive.write().await;
+            a.set_actor(actor.to_string());
+            f(&mut a).await
+        }?;
+        self.sync_events().await;
+        Ok(out)
+    }
+
     /// Records access events; returns once they are in the journal.
     pub async fn record_access(&self, events: Vec<Event>) -> Result<(), ApiError> {
         let (done, wait) = oneshot::channel();
@@ -379,6 +395,18 @@ impl AppState {
     }
 
     /// Sets a job's status.
+    /// Records that a run of job `name` ended with `outcome` (`ok`, `damage`, `error`).
+    pub fn job_finished(&self, name: &str, outcome: &str, detail: String) {
+        let finished = now_rfc3339();
+        self.job_update(name, |j| {
+            j.runs += 1;
+            j.last_finished = Some(finished);
+            j.last_outcome = Some(outcome.to_string());
+            j.last_detail = Some(detail);
+        });
+    }
+
+    /// Changes the status of job `name`.
     pub fn job_update(&self, name: &str, f: impl FnOnce(&mut JobStatus)) {
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         let j = jobs.entry(name.to_string()).or_insert_with(|| JobStatus {
@@ -427,4 +455,11 @@ async fn access_writer(state: Arc<AppState>, mut rx: mpsc::Receiver<AccessReques
             let _ = r.done.send(result.clone().map(|_| ()));
         }
     }
+}
+
+/// The current time as RFC 3339, for job status.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -83,8 +83,13 @@ pub fn deposit(s: &Scratch, name: &str, data: &[u8]) -> String {
 
 /// Every object path under the store matching a predicate.
 pub fn objects(s: &Scratch, prefix: &str) -> Vec<PathBuf> {
+    files_under(&s.store().join(prefix))
+}
+
+/// Every file below `dir`, sorted (none when it does not exist).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![s.store().join(prefix)];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
