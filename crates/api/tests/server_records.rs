@@ -639,3 +639,32 @@ fn chunked(s: &Server, path: &str, token: &str, ct: &str, body: &[u8]) -> (u16, 
     let _ = writer.join();
     out
 }
+
+#[test]
+fn a_client_that_stops_sending_mid_upload_gets_408_and_nothing_is_stored() {
+    use std::io::Write;
+    let s = Server::start_with_args("", &["--idle-timeout", "1"]);
+    let archivist = s.add_user("lan", "archivist");
+    let (ct, body) = multipart(&sample_metadata(), &[("file", "qd.txt", &sample_bytes())]);
+    let mut c = connect(&s);
+    write!(
+        c,
+        "POST /api/v1/records HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {archivist}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("headers");
+    c.write_all(&body[..body.len() / 2]).expect("half the body");
+    // Then silence: the server gives up after the idle timeout.
+    let (status, answer) = read_response(&mut c);
+    assert_eq!(status, 408, "{answer}");
+    assert!(answer.contains("upload_stalled"), "{answer}");
+    let list = s.get("/api/v1/records", &archivist).json();
+    assert_eq!(list["records"].as_array().map(Vec::len), Some(0), "{list}");
+    // The server still serves.
+    let r = s.deposit(
+        &archivist,
+        &sample_metadata(),
+        &[("file", "qd.txt", &sample_bytes())],
+    );
+    assert_eq!(r.status, 201, "{}", text(&r));
+}
