@@ -486,6 +486,22 @@ fn every_endpoint_allows_exactly_the_roles_of_the_design() {
             .is_some_and(|v| v.starts_with("3."))
     );
     assert!(spec["paths"]["/api/v1/records"]["post"].is_object());
+    // Both parts of the API document, merged per path.
+    for (path, methods) in [
+        ("/api/v1/dossiers", &["get", "post"][..]),
+        ("/api/v1/dispositions", &["get", "post"]),
+        ("/api/v1/backup/runs", &["get", "post"]),
+        ("/api/v1/dispositions/{id}/approve", &["post"]),
+        ("/api/v1/registers/{kind}", &["get"]),
+        ("/api/v1/backup/prunes", &["post"]),
+    ] {
+        for m in methods {
+            assert!(
+                spec["paths"][path][m].is_object(),
+                "{m} {path} undocumented"
+            );
+        }
+    }
 }
 
 #[test]
