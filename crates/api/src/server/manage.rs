@@ -38,7 +38,8 @@ use crate::retention_cmd::IndexMatcher;
         disposition,
         registers,
         backup_run,
-        backup_verify
+        backup_verify,
+        backup_prune
     ),
     components(schemas(
         NewDossier,
@@ -48,7 +49,8 @@ use crate::retention_cmd::IndexMatcher;
         AppraiseBody,
         ApproveBody,
         RejectBody,
-        BackupRequest
+        BackupRequest,
+        PruneRequest
     ))
 )]
 pub struct ManageDoc;

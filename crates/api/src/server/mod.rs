@@ -206,7 +206,7 @@ pub async fn run(ctx: ServeContext, args: ServeArgs) -> anyhow::Result<ExitCode>
             println!("token (shown once, keep it safe): {}", issued.token);
         }
     }
-    let state = AppState::start(archive, &ctx, &args).await?;
+    let state = AppState::start(archive, accounts, &ctx, &args).await?;
     let app = api::router(state.clone(), &args);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -182,6 +182,7 @@ impl AppState {
     /// Opens the index, folds the journal, starts the access-event writer.
     pub async fn start(
         archive: Archive,
+        accounts: Accounts,
         ctx: &ServeContext,
         args: &ServeArgs,
     ) -> anyhow::Result<Arc<AppState>> {
@@ -190,14 +191,8 @@ impl AppState {
         for b in &archive.journal().batches {
             fold_batch(&mut ev, &mut idem, &b.batch);
         }
-        let accounts = Accounts::from_events(
-            archive
-                .journal()
-                .batches
-                .iter()
-                .flat_map(|b| b.batch.events.iter()),
-        );
-        // Events appended since open (the first admin) are folded by `sync_events`.
+        // `accounts` were folded from the same journal by the caller; events
+        // appended since open (the first admin) are folded by `sync_events`.
         let spool = ctx
             .index_dir
             .parent()
