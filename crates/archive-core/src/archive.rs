@@ -358,9 +358,31 @@ impl Archive {
         options: ArchiveOptions,
         purpose: &str,
     ) -> Result<Archive> {
+        Self::open_writer_for(store, options, purpose, crate::lease::LEASE_TTL).await
+    }
+
+    /// As [`Archive::open_writer`], with the remote lease's lifetime given.
+    pub async fn open_writer_for(
+        store: Store,
+        options: ArchiveOptions,
+        purpose: &str,
+        lease_ttl: std::time::Duration,
+    ) -> Result<Archive> {
         Self::read_descriptor(&store).await?;
-        let lease = WriterLease::acquire(&store, purpose).await?;
+        let lease = WriterLease::acquire_for(&store, purpose, lease_ttl).await?;
         Archive::load(store, options, Some(lease)).await
+    }
+
+    /// Renews the writer lease when it is past half its life (remote stores; a
+    /// long-running writer such as `kho serve` calls this periodically). Fails
+    /// when another process took the lease over.
+    pub async fn keep_lease(&mut self) -> Result<()> {
+        let store = self.store.clone();
+        let w = self.writer()?;
+        if w.lease.needs_renewal() {
+            w.lease.renew(&store).await?;
+        }
+        Ok(())
     }
 
     async fn read_descriptor(store: &Store) -> Result<StoreDescriptor> {
@@ -463,6 +485,11 @@ impl Archive {
     pub async fn append_events(&mut self, events: Vec<Event>) -> Result<u64> {
         let store = self.store.clone();
         let w = self.writer()?;
+        // One writer per store: a remote lease past half its life is renewed
+        // first, and a lease another process took over stops the write.
+        if w.lease.needs_renewal() {
+            w.lease.renew(&store).await?;
+        }
         let seq = w.journal.append(&store, events.clone()).await?;
         let rb = ReadBatch {
             batch: journal::Batch {

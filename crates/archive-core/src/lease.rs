@@ -61,6 +61,7 @@ impl LeaseInfo {
 pub struct WriterLease {
     info: LeaseInfo,
     _lock: Option<std::fs::File>,
+    ttl: Duration,
 }
 
 impl WriterLease {
@@ -71,6 +72,11 @@ impl WriterLease {
 
     /// Takes the lease or fails fast naming the current holder.
     pub async fn acquire(store: &Store, purpose: &str) -> Result<WriterLease> {
+        Self::acquire_for(store, purpose, LEASE_TTL).await
+    }
+
+    /// Takes the lease with its own lifetime on remote stores (renewed at half of it).
+    pub async fn acquire_for(store: &Store, purpose: &str, ttl: Duration) -> Result<WriterLease> {
         let now = OffsetDateTime::now_utc();
         let info = LeaseInfo {
             token: uuid::Uuid::now_v7(),
@@ -79,7 +85,7 @@ impl WriterLease {
             user: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
             purpose: purpose.to_string(),
             acquired_at: now,
-            expires_at: now + LEASE_TTL,
+            expires_at: now + ttl,
         };
         let path = Path::from(layout::LEASE);
         let bytes = Bytes::from(
@@ -121,11 +127,16 @@ impl WriterLease {
             return Ok(WriterLease {
                 info,
                 _lock: Some(file),
+                ttl,
             });
         }
         match store.get_versioned(&path).await? {
             None => match store.put_create(&path, bytes).await {
-                Ok(()) => Ok(WriterLease { info, _lock: None }),
+                Ok(()) => Ok(WriterLease {
+                    info,
+                    _lock: None,
+                    ttl,
+                }),
                 Err(ArchiveError::Collision(_)) => Err(ArchiveError::LeaseHeld {
                     holder: "another process that took it a moment ago".into(),
                     expires_at: "unknown".into(),
@@ -146,7 +157,11 @@ impl WriterLease {
                     });
                 }
                 if store.put_update(&path, bytes, v.version).await? {
-                    Ok(WriterLease { info, _lock: None })
+                    Ok(WriterLease {
+                        info,
+                        _lock: None,
+                        ttl,
+                    })
                 } else {
                     Err(ArchiveError::LeaseHeld {
                         holder: "another process that took over the expired lease a moment ago"
@@ -155,6 +170,56 @@ impl WriterLease {
                     })
                 }
             }
+        }
+    }
+
+    /// Whether a remote lease is past half its lifetime (or expired) and must be
+    /// renewed before the next write. A local lock never expires.
+    pub fn needs_renewal(&self) -> bool {
+        self._lock.is_none() && self.info.expires_at - OffsetDateTime::now_utc() < self.ttl / 2
+    }
+
+    /// Extends a remote lease by its lifetime, with a conditional update of
+    /// `lease.json` that succeeds only while it is still ours. When another
+    /// process took the lease over (ours had expired), this fails with
+    /// [`ArchiveError::LeaseHeld`] and the holder must write nothing more.
+    pub async fn renew(&mut self, store: &Store) -> Result<()> {
+        if self._lock.is_some() {
+            return Ok(());
+        }
+        let path = Path::from(layout::LEASE);
+        let lost = |holder: String, expires_at: String| ArchiveError::LeaseHeld {
+            holder: format!("{holder}, which took over this writer's expired lease"),
+            expires_at,
+        };
+        let Some(v) = store.get_versioned(&path).await? else {
+            return Err(lost(
+                "nobody (the lease was removed)".into(),
+                "unknown".into(),
+            ));
+        };
+        match serde_json::from_slice::<LeaseInfo>(&v.bytes) {
+            Ok(c) if c.token == self.info.token => {}
+            Ok(c) => {
+                return Err(lost(
+                    c.describe(),
+                    c.expires_at
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                ));
+            }
+            Err(_) => return Err(lost("an unreadable lease".into(), "unknown".into())),
+        }
+        let mut next = self.info.clone();
+        next.expires_at = OffsetDateTime::now_utc() + self.ttl;
+        let bytes = Bytes::from(
+            serde_json::to_vec_pretty(&next).map_err(|e| ArchiveError::Internal(e.to_string()))?,
+        );
+        if store.put_update(&path, bytes, v.version).await? {
+            self.info = next;
+            Ok(())
+        } else {
+            Err(lost("another process".into(), "unknown".into()))
         }
     }
 

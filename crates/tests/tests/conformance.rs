@@ -272,3 +272,82 @@ async fn second_writer_fails_fast_naming_the_holder(kind: Kind) {
     assert!(b.is_ok(), "lease not released: {:?}", b.err());
 }
 on_every_backend!(lease, second_writer_fails_fast_naming_the_holder);
+
+async fn lease_expiry(store: &archive_core::store::Store) -> String {
+    let b = store
+        .get(&Path::from(layout::LEASE))
+        .await
+        .expect("lease.json");
+    let v: serde_json::Value = serde_json::from_slice(&b).expect("lease json");
+    v["expires_at"].as_str().unwrap_or("").to_string()
+}
+
+fn event(object: &str) -> archive_core::journal::Event {
+    archive_core::journal::Event::new(
+        "test",
+        "test.event",
+        object,
+        archive_core::journal::Outcome::Success,
+        serde_json::json!({}),
+    )
+}
+
+async fn a_long_writer_renews_its_lease_and_stops_once_another_took_it(kind: Kind) {
+    use std::time::Duration;
+    let Some((store, _g)) = support::fresh_store(kind) else {
+        return;
+    };
+    Archive::init(store.clone(), options())
+        .await
+        .expect("init")
+        .close()
+        .await
+        .expect("close");
+    let ttl = Duration::from_secs(2);
+    let mut w = Archive::open_writer_for(store.clone(), options(), "long", ttl)
+        .await
+        .expect("writer");
+    if matches!(kind, Kind::Local) {
+        // An OS lock held by a live process never expires.
+        tokio::time::sleep(ttl + Duration::from_millis(300)).await;
+        w.append_events(vec![event("a")]).await.expect("local lock");
+        assert!(
+            Archive::open_writer(store.clone(), options(), "second")
+                .await
+                .is_err()
+        );
+        return;
+    }
+    let first = lease_expiry(&store).await;
+    // Past half its life, the next commit renews it first.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    w.append_events(vec![event("a")])
+        .await
+        .expect("renewed, then written");
+    let second = lease_expiry(&store).await;
+    assert!(second > first, "not renewed: {first} then {second}");
+    w.keep_lease().await.expect("still ours");
+    // Stalled past its expiry, it is taken over; then it must write nothing.
+    tokio::time::sleep(ttl + Duration::from_millis(300)).await;
+    let other = Archive::open_writer(store.clone(), options(), "taker")
+        .await
+        .expect("an expired lease is taken over");
+    let head = other.journal_head();
+    match w.append_events(vec![event("b")]).await {
+        Err(ArchiveError::LeaseHeld { holder, .. }) => {
+            assert!(holder.contains("took over"), "{holder}")
+        }
+        other => panic!("a writer whose lease was taken wrote: {other:?}"),
+    }
+    assert!(matches!(
+        w.keep_lease().await,
+        Err(ArchiveError::LeaseHeld { .. })
+    ));
+    let r = Archive::open(store.clone(), options()).await.expect("read");
+    assert_eq!(r.journal_head(), head, "the stale writer wrote a batch");
+    other.close().await.expect("close");
+}
+on_every_backend!(
+    lease_renewal,
+    a_long_writer_renews_its_lease_and_stops_once_another_took_it
+);

@@ -271,6 +271,16 @@ async fn readyz(State(state): State<Shared>) -> ApiResult<&'static str> {
     if state.is_shutting_down() {
         return Err(ApiError::unavailable("the server is stopping"));
     }
+    if let Some(why) = state
+        .lease_lost
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+    {
+        return Err(ApiError::unavailable(format!(
+            "this server lost the writer lease and writes nothing more: {why}; restart it"
+        )));
+    }
     let store = state.archive.read().await.store().clone();
     store
         .head(&object_store::path::Path::from(layout::STORE_DESCRIPTOR))

@@ -28,7 +28,33 @@ pub fn spawn(state: Shared, settings: ServeSection) {
         j.interval_seconds = scrub_every.as_secs();
     });
     if !scrub_every.is_zero() {
-        tokio::spawn(scrub_loop(state, scrub_every, settings.scrub_rate_mb));
+        tokio::spawn(scrub_loop(
+            state.clone(),
+            scrub_every,
+            settings.scrub_rate_mb,
+        ));
+    }
+    tokio::spawn(lease_loop(state));
+}
+
+/// Keeps a remote store's writer lease alive while the server runs (a local
+/// store's OS lock needs nothing). A lease another process took over is not
+/// fought for: writes then fail with 409 and `/readyz` says why.
+async fn lease_loop(state: Shared) {
+    let every = archive_core::lease::LEASE_TTL / 4;
+    loop {
+        tokio::time::sleep(every).await;
+        if state.is_shutting_down() {
+            return;
+        }
+        let res = state.archive.write().await.keep_lease().await;
+        if let Err(e) = res {
+            tracing::error!("writer lease: {e}");
+            if matches!(e, archive_core::ArchiveError::LeaseHeld { .. }) {
+                *state.lease_lost.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                return;
+            }
+        }
     }
 }
 

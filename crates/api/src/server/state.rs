@@ -158,6 +158,8 @@ pub struct AppState {
     /// Scheduled jobs.
     pub jobs: Mutex<BTreeMap<String, JobStatus>>,
     shutting_down: AtomicBool,
+    /// Why the writer lease was lost (another process took it over), if it was.
+    pub lease_lost: Mutex<Option<String>>,
     /// When the server started.
     pub started: Instant,
     /// Names of the backup targets.
@@ -235,6 +237,7 @@ impl AppState {
             metrics: Metrics::default(),
             jobs: Mutex::new(BTreeMap::new()),
             shutting_down: AtomicBool::new(false),
+            lease_lost: Mutex::new(None),
             started: Instant::now(),
             backup_targets: ctx.backup_targets.clone(),
             targets: ctx.targets.clone(),
