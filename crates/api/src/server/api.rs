@@ -13,12 +13,14 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::ServeArgs;
 use super::Shared;
@@ -32,12 +34,6 @@ use super::state::{
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Kho archive API", description = "Deposit, retrieve, search and verify signed electronic records of Vietnamese public agencies. Every request carries `Authorization: Bearer TOKEN`; every record view, download and search is recorded in the journal."),
-    paths(
-        healthz, readyz, metrics, me, deposit, list_records, get_record, record_versions,
-        edit_record, download, head_download, search, verify_record, fixity_history,
-        record_events, journal, checkpoints, jobs, list_users, add_user, disable_user,
-        issue_token, revoke_token, dossiers, holds, dispositions, report, backup_runs, run_job, place_hold, release_hold, file_in_dossier
-    ),
     components(schemas(NewHold, ReleaseHold, FileRecords, ErrorBody, DepositResponse, StoredFile, JobStatus, EditRequest, NewUser, TokenRequest, IssuedTokenBody, VerifyResponse, FileCheck, SearchResponse, DisableRequest)),
     modifiers(&BearerAuth),
     tags((name = "records"), (name = "search"), (name = "integrity"), (name = "accounts"), (name = "service"))
@@ -66,52 +62,61 @@ pub fn router(state: Shared, args: &ServeArgs) -> Router {
     let timeout = Duration::from_secs(args.request_timeout.max(1));
     let upload_limit =
         usize::try_from(state.max_upload.saturating_add(1 << 20)).unwrap_or(usize::MAX);
-    let deposit_route = Router::new()
-        .route("/api/v1/records", post(deposit).get(list_records))
+    // Each handler is listed once: its `#[utoipa::path]` gives the route and the
+    // API document entry.
+    let deposit_route = OpenApiRouter::new()
+        .routes(routes!(deposit, list_records))
         .layer(DefaultBodyLimit::max(upload_limit));
-    let downloads = Router::new().route(
-        "/api/v1/records/{id}/files/{n}",
-        get(download).head(head_download),
-    );
-    let rest = Router::new()
-        .route("/api/v1/openapi.json", get(openapi_json))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/records/{id}", get(get_record).patch(edit_record))
-        .route("/api/v1/records/{id}/versions", get(record_versions))
-        .route("/api/v1/records/{id}/verify", post(verify_record))
-        .route("/api/v1/records/{id}/fixity", get(fixity_history))
-        .route("/api/v1/records/{id}/events", get(record_events))
-        .route("/api/v1/search", get(search))
-        .route("/api/v1/journal", get(journal))
-        .route("/api/v1/checkpoints", get(checkpoints))
-        .route("/api/v1/jobs", get(jobs))
-        .route("/api/v1/jobs/{name}/run", post(run_job))
-        .route("/api/v1/dossiers", get(dossiers))
-        .route("/api/v1/holds", get(holds).post(place_hold))
-        .route("/api/v1/holds/{id}/release", post(release_hold))
-        .route("/api/v1/dossiers/{code}/records", post(file_in_dossier))
-        .route("/api/v1/dispositions", get(dispositions))
-        .route("/api/v1/report", get(report))
-        .route("/api/v1/backup/runs", get(backup_runs))
-        .route("/api/v1/users", get(list_users).post(add_user))
-        .route("/api/v1/users/{name}/disable", post(disable_user))
-        .route("/api/v1/users/{name}/tokens", post(issue_token))
-        .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    // Downloads stream for as long as the file takes: no request timeout.
+    let downloads = OpenApiRouter::new().routes(routes!(download, head_download));
+    let rest = OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(get_record, edit_record))
+        .routes(routes!(record_versions))
+        .routes(routes!(verify_record))
+        .routes(routes!(fixity_history))
+        .routes(routes!(record_events))
+        .routes(routes!(search))
+        .routes(routes!(journal))
+        .routes(routes!(checkpoints))
+        .routes(routes!(jobs))
+        .routes(routes!(run_job))
+        .routes(routes!(dossiers, super::manage::create_dossier))
+        .routes(routes!(holds, place_hold))
+        .routes(routes!(release_hold))
+        .routes(routes!(file_in_dossier))
+        .routes(routes!(dispositions, super::manage::propose))
+        .routes(routes!(report))
+        .routes(routes!(backup_runs, super::manage::backup_run))
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(disable_user))
+        .routes(routes!(issue_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
         .merge(super::manage::routes())
-        .merge(super::ui::routes())
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ));
-    Router::new()
+    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(deposit_route)
         .merge(downloads)
         .merge(rest)
+        .split_for_parts();
+    let _ = OPENAPI.set(doc);
+    let pages = Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .merge(super::ui::routes())
+        .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ));
+    api.merge(pages)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -195,15 +200,14 @@ async fn not_found() -> ApiError {
     ApiError::not_found("no_route", "no such endpoint: see /api/v1/openapi.json")
 }
 
-/// The whole API document.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(super::manage::ManageDoc::openapi());
-    doc
-}
+/// The API document, collected from the handlers when the router is built.
+static OPENAPI: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
 
 async fn openapi_json() -> Response {
-    match openapi().to_pretty_json() {
+    let Some(doc) = OPENAPI.get() else {
+        return ApiError::internal("the API document was not built").into_response();
+    };
+    match doc.to_pretty_json() {
         Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
         Err(e) => ApiError::internal(e.to_string()).into_response(),
     }

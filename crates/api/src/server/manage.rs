@@ -6,13 +6,14 @@
 use archive_core::backup::VerifyMode;
 use archive_core::records::Dossier;
 use archive_core::retention_rules::{Appraisal, Approval};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Shared;
 use super::accounts::Permission;
@@ -22,56 +23,20 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::state::Caller;
 use crate::retention_cmd::IndexMatcher;
 
-/// The OpenAPI paths of this module (merged into the API document).
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        create_dossier,
-        close_dossier,
-        assign_retention,
-        retention_due,
-        propose,
-        appraise,
-        approve,
-        reject,
-        execute,
-        disposition,
-        registers,
-        backup_run,
-        backup_verify,
-        backup_prune
-    ),
-    components(schemas(
-        NewDossier,
-        CloseDossier,
-        AssignRetention,
-        Propose,
-        AppraiseBody,
-        ApproveBody,
-        RejectBody,
-        BackupRequest,
-        PruneRequest
-    ))
-)]
-pub struct ManageDoc;
-
-/// Routes of this module.
-pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/api/v1/dossiers", post(create_dossier))
-        .route("/api/v1/dossiers/{code}/close", post(close_dossier))
-        .route("/api/v1/dossiers/{code}/retention", post(assign_retention))
-        .route("/api/v1/retention/due", get(retention_due))
-        .route("/api/v1/dispositions", post(propose))
-        .route("/api/v1/dispositions/{id}", get(disposition))
-        .route("/api/v1/dispositions/{id}/appraise", post(appraise))
-        .route("/api/v1/dispositions/{id}/approve", post(approve))
-        .route("/api/v1/dispositions/{id}/reject", post(reject))
-        .route("/api/v1/dispositions/{id}/execute", post(execute))
-        .route("/api/v1/registers/{kind}", get(registers))
-        .route("/api/v1/backup/runs", post(backup_run))
-        .route("/api/v1/backup/verifications", post(backup_verify))
-        .route("/api/v1/backup/prunes", post(backup_prune))
+/// Routes of this module (the paths it shares with `api.rs` are routed there).
+pub fn routes() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(close_dossier))
+        .routes(routes!(assign_retention))
+        .routes(routes!(retention_due))
+        .routes(routes!(disposition))
+        .routes(routes!(appraise))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(execute))
+        .routes(routes!(registers))
+        .routes(routes!(backup_verify))
+        .routes(routes!(backup_prune))
 }
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
@@ -120,7 +85,7 @@ pub struct NewDossier {
 
 #[utoipa::path(post, path = "/api/v1/dossiers", tag = "records", request_body = NewDossier,
     responses((status = 201, description = "The dossier, open"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_dossier(
+pub(super) async fn create_dossier(
     caller: Caller,
     State(state): State<Shared>,
     b: Body<NewDossier>,
@@ -261,7 +226,7 @@ pub struct Propose {
 
 #[utoipa::path(post, path = "/api/v1/dispositions", tag = "records", request_body = Propose,
     responses((status = 201, description = "The proposed disposition"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn propose(
+pub(super) async fn propose(
     caller: Caller,
     State(state): State<Shared>,
     b: Body<Propose>,
@@ -540,7 +505,7 @@ fn outcome_response(
 
 #[utoipa::path(post, path = "/api/v1/backup/runs", tag = "integrity", request_body = BackupRequest,
     responses((status = 200, description = "Each target's run: objects copied, journal position, findings; `ok` is false when a target is damaged or unreachable"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn backup_run(
+pub(super) async fn backup_run(
     caller: Caller,
     State(state): State<Shared>,
     b: Option<Json<BackupRequest>>,
