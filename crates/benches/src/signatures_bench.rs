@@ -432,7 +432,7 @@ pub fn run(args: &[String]) -> Result<(), Error> {
     }
 
     println!(
-        "| input | size | verify (median of {runs}) | verify MB/s | SHA-256 MB/s (same file, same run) | ratio | peak RSS verify / SHA-256 (child) | decision |"
+        "| input | size | verify (median of {runs}) | verify MiB/s | SHA-256 MiB/s (same file, same run) | ratio | peak RSS verify / SHA-256 (child) | decision |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for (label, path) in &good {
