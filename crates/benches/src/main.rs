@@ -4,8 +4,10 @@
 //!
 //! Usage: kho-bench [--small N] [--large-gib G] [--dir DIR]
 //!        kho-bench parquet [--rows N]
+//!        kho-bench signatures [--large-mb N] [--runs N] [--deadline-ms N]
 
 mod parquet_export;
+mod signatures_bench;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -69,6 +71,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("parquet") {
         return parquet_export::run(&args[2..], &std::env::temp_dir());
+    }
+    if args.get(1).map(String::as_str) == Some("signatures") {
+        return signatures_bench::run(&args[2..]);
     }
     let arg = |name: &str, default: &str| -> String {
         args.iter()

@@ -87,8 +87,12 @@ impl Default for Policy {
     }
 }
 
+/// The signer's name, or the field's when the signer could not be read.
 fn who(v: &SignatureVerdict) -> String {
-    v.signer_cn.clone().unwrap_or_else(|| "?".to_owned())
+    v.signer_cn
+        .clone()
+        .or_else(|| v.field.as_ref().map(|f| format!("field {f}")))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 /// Decides on a document from its signature verdicts.

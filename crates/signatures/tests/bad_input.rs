@@ -163,6 +163,12 @@ fn byte_range_outside_the_file_is_rejected() {
     assert!(sig.problems.iter().any(|p| p.contains("outside the file")));
     assert_eq!(report.decision, Decision::Reject);
     assert!(report.reason.starts_with("ByteRange leaves unsigned bytes"));
+    // The CMS was never read, so the reason names the field.
+    assert!(
+        report.reason.ends_with(": field Signature1"),
+        "{}",
+        report.reason
+    );
 }
 
 #[test]

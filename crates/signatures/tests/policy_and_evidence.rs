@@ -160,3 +160,26 @@ fn report_json_uses_the_documented_decision_names() {
     assert_eq!(json["signatures"][0]["later_changes"], "content-changed");
     assert_eq!(json["format_version"], REPORT_FORMAT_VERSION);
 }
+
+#[test]
+fn signature_dictionary_entries_are_reported() {
+    let report = verify_with("01_valid_two_signatures.pdf", Policy::default());
+    let reasons = ["Nguoi ky", "Dong dau co quan"];
+    for (sig, reason) in report.signatures.iter().zip(reasons) {
+        let pdf = sig
+            .pdf
+            .as_ref()
+            .unwrap_or_else(|| panic!("no PDF dictionary entries"));
+        assert_eq!(pdf.reason.as_deref(), Some(reason));
+        // A UTF-16BE text string with Vietnamese letters.
+        assert_eq!(pdf.location.as_deref(), Some("Nam Định"));
+        // `(D\072...)`: an octal escape for the colon.
+        assert_eq!(pdf.m.as_deref(), Some("D:20261123062728Z"));
+        assert_eq!(pdf.filter.as_deref(), Some("Adobe.PPKLite"));
+        assert_eq!(pdf.name, None);
+        assert_eq!(
+            sig.claimed_signing_time.as_deref(),
+            Some("2026-11-23T06:27:28Z")
+        );
+    }
+}

@@ -1,6 +1,9 @@
 //! A small CMS signer and PDF writer for tests that need signatures the
 //! shared fixtures do not have (large files, many fields, odd algorithms).
-//! The key and self-signed certificate are in `tests/data/`.
+//! The key and self-signed certificate are in `tests/data/`; they are
+//! compiled in (`include_bytes!`, relative to this file) so that other
+//! crates of the workspace (the `kho-bench signatures` benchmark) can reuse
+//! this module with `#[path]`.
 
 #![allow(dead_code)]
 
@@ -16,9 +19,10 @@ use der::Decode;
 pub const SHA256: &str = "2.16.840.1.101.3.4.2.1";
 pub const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
 
-fn data_dir() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
-}
+const SIGNER_KEY: &[u8] = include_bytes!("../data/signer.key.der");
+const SIGNER_CERT: &[u8] = include_bytes!("../data/signer.cert.der");
+const WEAK_KEY: &[u8] = include_bytes!("../data/weak-rsa1024.key.der");
+const WEAK_CERT: &[u8] = include_bytes!("../data/weak-rsa1024.cert.der");
 
 /// A DER element with a definite length.
 pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
@@ -51,6 +55,24 @@ fn alg(dotted: &str) -> Vec<u8> {
     seq(&[&oid(dotted), &[0x05, 0x00]])
 }
 
+/// Which signing-certificate attribute to add to the signed attributes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SigningCertificate {
+    /// `signingCertificate` (ESS, RFC 2634): ESSCertID with a SHA-1 hash.
+    V1,
+    /// `signingCertificateV2` (RFC 5035): ESSCertIDv2, SHA-256 by default.
+    V2,
+}
+
+/// Which RFC 3161 signature time-stamp to add as an unsigned attribute.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SignatureTimestamp {
+    /// Imprint = SHA-256 of the signature value, as RFC 3161 asks.
+    OverTheSignature,
+    /// Imprint over other bytes: the token does not belong to the signature.
+    WrongImprint,
+}
+
 /// How to sign.
 #[derive(Clone)]
 pub struct SignOptions {
@@ -58,6 +80,15 @@ pub struct SignOptions {
     pub signature_oid: String,
     /// UTCTime text of the signing-time attribute.
     pub signing_time: String,
+    /// Write the signed attributes in reverse DER order (the signature is
+    /// still over the DER SET OF, as CMS requires).
+    pub attributes_out_of_order: bool,
+    /// Add a signing-certificate attribute.
+    pub signing_certificate: Option<SigningCertificate>,
+    /// Make the signing-certificate attribute hash another certificate.
+    pub signing_certificate_of_other: bool,
+    /// Add a signature time-stamp token (issued by the signer itself).
+    pub timestamp: Option<SignatureTimestamp>,
 }
 
 impl Default for SignOptions {
@@ -65,6 +96,10 @@ impl Default for SignOptions {
         SignOptions {
             signature_oid: SHA256_WITH_RSA.into(),
             signing_time: "270101000000Z".into(),
+            attributes_out_of_order: false,
+            signing_certificate: None,
+            signing_certificate_of_other: false,
+            timestamp: None,
         }
     }
 }
@@ -76,14 +111,23 @@ pub struct Signer {
 }
 
 impl Signer {
+    /// The RSA 2048 test signer.
     pub fn load() -> Self {
-        let key_der = std::fs::read(data_dir().join("signer.key.der"))
-            .unwrap_or_else(|e| panic!("signer key: {e}"));
+        Self::from_der(SIGNER_KEY, SIGNER_CERT)
+    }
+
+    /// A signer with a 1024-bit RSA key (too weak for new signatures).
+    pub fn weak() -> Self {
+        Self::from_der(WEAK_KEY, WEAK_CERT)
+    }
+
+    fn from_der(key_der: &[u8], cert: &[u8]) -> Self {
         let key =
-            rsa::PrivateKey::from_pkcs8_der(&key_der).unwrap_or_else(|e| panic!("signer key: {e}"));
-        let cert = std::fs::read(data_dir().join("signer.cert.der"))
-            .unwrap_or_else(|e| panic!("signer certificate: {e}"));
-        Signer { key, cert }
+            rsa::PrivateKey::from_pkcs8_der(key_der).unwrap_or_else(|e| panic!("signer key: {e}"));
+        Signer {
+            key,
+            cert: cert.to_vec(),
+        }
     }
 
     /// A detached CMS SignedData (DER) over content with SHA-256 digest
@@ -124,7 +168,7 @@ impl Signer {
             .serial_number()
             .to_der()
             .unwrap_or_default();
-        let mut attrs = [
+        let mut attrs = vec![
             seq(&[&oid("1.2.840.113549.1.9.3"), &tlv(0x31, &oid(content_type))]),
             seq(&[
                 &oid("1.2.840.113549.1.9.4"),
@@ -135,14 +179,61 @@ impl Signer {
                 &tlv(0x31, &tlv(0x17, opts.signing_time.as_bytes())),
             ]),
         ];
+        if let Some(version) = opts.signing_certificate {
+            let named: &[u8] = if opts.signing_certificate_of_other {
+                WEAK_CERT
+            } else {
+                &self.cert
+            };
+            let attr = match version {
+                // SigningCertificate ::= SEQUENCE { certs SEQUENCE OF ESSCertID }
+                // ESSCertID ::= SEQUENCE { certHash OCTET STRING (SHA-1) }
+                SigningCertificate::V1 => seq(&[
+                    &oid("1.2.840.113549.1.9.16.2.12"),
+                    &tlv(
+                        0x31,
+                        &seq(&[&seq(&[&seq(&[&tlv(0x04, &sha1::Sha1::digest(named))])])]),
+                    ),
+                ]),
+                // ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256
+                // (left out, as DER requires), certHash OCTET STRING }
+                SigningCertificate::V2 => seq(&[
+                    &oid("1.2.840.113549.1.9.16.2.47"),
+                    &tlv(
+                        0x31,
+                        &seq(&[&seq(&[&seq(&[&tlv(0x04, &Sha256::digest(named))])])]),
+                    ),
+                ]),
+            };
+            attrs.push(attr);
+        }
         attrs.sort();
+        let to_sign = tlv(0x31, &attrs.concat());
+        if opts.attributes_out_of_order {
+            attrs.reverse();
+        }
         let attrs = attrs.concat();
-        let to_sign = tlv(0x31, &attrs);
         let hashed = Sha256::digest(&to_sign);
         let signature = self
             .key
             .sign(Pkcs1v15Sign::new::<Sha256>(), &hashed)
             .unwrap_or_else(|e| panic!("signing: {e}"));
+        let unsigned = match opts.timestamp {
+            None => Vec::new(),
+            Some(kind) => {
+                let imprint = match kind {
+                    SignatureTimestamp::OverTheSignature => Sha256::digest(&signature),
+                    SignatureTimestamp::WrongImprint => Sha256::digest(b"other bytes"),
+                };
+                let token = self.time_stamp_token(&imprint);
+                // unsignedAttrs [1] IMPLICIT SET OF Attribute:
+                // id-aa-signatureTimeStampToken, SET { ContentInfo }.
+                tlv(
+                    0xa1,
+                    &seq(&[&oid("1.2.840.113549.1.9.16.2.14"), &tlv(0x31, &token)]),
+                )
+            }
+        };
         let signer_info = seq(&[
             &[0x02, 0x01, 0x01],
             &seq(&[&issuer, &serial]),
@@ -150,6 +241,7 @@ impl Signer {
             &tlv(0xa0, &attrs),
             &alg(&opts.signature_oid),
             &tlv(0x04, &signature),
+            &unsigned,
         ]);
         let signed_data = seq(&[
             &[0x02, 0x01, 0x01],
