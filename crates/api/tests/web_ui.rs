@@ -289,3 +289,54 @@ fn pages_offer_each_role_only_what_it_may_do_and_name_records_and_jobs() {
     assert!(jobs.contains("Sao lưu và kiểm tra bản sao"), "{jobs}");
     assert_eq!(s.page("/tac-vu", None).status, 303);
 }
+
+fn signature_fixture(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../signatures/tests/fixtures/generated")
+        .join(name)
+}
+
+#[test]
+fn the_deposit_answer_and_the_record_page_show_the_signature_verdicts() {
+    let trust = signature_fixture("trust");
+    let s = Server::start_with_config(&format!(
+        "[signatures]\ntrust_anchors = [{:?}]\nintermediates = [{:?}]\n",
+        trust.join("root.pem").display().to_string(),
+        trust.join("intermediate.pem").display().to_string()
+    ));
+    let archivist = s.add_user("lan", "archivist");
+    let officer = s.add_user("minh", "officer");
+    let mut meta = sample_metadata();
+    meta["doc_number"] = json!("12/QĐ-UBND");
+    for (file, decision, vi) in [
+        ("01_valid_two_signatures.pdf", "accept", "Hợp lệ"),
+        (
+            "05_untrusted_signer.pdf",
+            "accept-with-warning",
+            "Chấp nhận, có cảnh báo",
+        ),
+    ] {
+        let bytes = std::fs::read(signature_fixture(file)).expect("fixture");
+        let r = s.deposit(&archivist, &meta, &[("file", file, &bytes)]);
+        assert_eq!(r.status, 201, "{file}: {}", Server::text(&r));
+        let sig = &r.json()["signatures"][0];
+        assert_eq!(sig["decision"], decision, "{file}: {sig}");
+        assert!(
+            sig["report"]["signatures"]
+                .as_array()
+                .is_some_and(|v| !v.is_empty()),
+            "{file}: per-signature verdicts missing: {sig}"
+        );
+        let id = r.json()["record_id"].as_str().expect("id").to_string();
+        let page = Server::text(&s.page(&format!("/ho-so/{id}"), Some(&officer)));
+        assert!(page.contains(vi), "{file}: {vi:?} not on the record page");
+        let got = s.get(&format!("/api/v1/records/{id}/files/1"), &officer);
+        assert_eq!(got.body, bytes, "{file} did not come back byte for byte");
+    }
+    // A tampered file is refused and nothing is stored.
+    let bytes = std::fs::read(signature_fixture("02_tampered_both.pdf")).expect("fixture");
+    let r = s.deposit(&archivist, &meta, &[("file", "02.pdf", &bytes)]);
+    assert_eq!(r.status, 422, "{}", Server::text(&r));
+    let list = s.get("/api/v1/records", &officer).json();
+    assert_eq!(list["records"].as_array().map(Vec::len), Some(2), "{list}");
+}

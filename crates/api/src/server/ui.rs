@@ -535,13 +535,14 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>)
     }
 }
 
+/// The decision of the signature policy (`signing::FileSignatureReport::decision`).
 fn decision_vi(d: &str) -> &'static str {
     match d {
-        "valid" | "verified" | "ok" | "passed" => "Hợp lệ",
-        "invalid" | "failed" | "broken" => "Không hợp lệ",
-        "indeterminate" | "unknown" => "Chưa xác định được",
-        "unsigned" | "none" => "Không có chữ ký",
-        _ => "Khác",
+        "accept" => "Hợp lệ",
+        "accept-with-warning" => "Chấp nhận, có cảnh báo",
+        "accept-unsigned" => "Không có chữ ký",
+        "reject" => "Không hợp lệ",
+        _ => "Chưa xác định được",
     }
 }
 
