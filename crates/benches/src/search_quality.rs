@@ -153,7 +153,7 @@ pub fn evaluate(articles: &[Article], number_stride: usize) -> Result<Vec<Row>, 
                 missing += 1;
                 continue;
             };
-            if &q != title {
+            if q != *title {
                 changed += 1;
             }
             kho_runs.push((kho.search(&q, &none, K, false)?, relevant.clone()));
