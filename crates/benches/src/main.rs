@@ -5,8 +5,15 @@
 //! Usage: kho-bench [--small N] [--large-gib G] [--dir DIR]
 //!        kho-bench parquet [--rows N]
 //!        kho-bench signatures [--large-mb N] [--runs N] [--deadline-ms N]
+//!        kho-bench search-quality [--corpus FILE] [--number-stride N]
+//!        kho-bench search-indexing [--corpus FILE] [--docs N]
+//!        kho-bench search-latency [--corpus FILE] [--docs N] [--queries N] [--dir DIR]
 
 mod parquet_export;
+mod search_corpus;
+mod search_indexing;
+mod search_latency;
+mod search_quality;
 mod signatures_bench;
 
 use std::io::{Read, Write};
@@ -72,8 +79,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.get(1).map(String::as_str) == Some("parquet") {
         return parquet_export::run(&args[2..], &std::env::temp_dir());
     }
-    if args.get(1).map(String::as_str) == Some("signatures") {
-        return signatures_bench::run(&args[2..]);
+    match args.get(1).map(String::as_str) {
+        Some("signatures") => return signatures_bench::run(&args[2..]),
+        Some("search-quality") => return search_quality::run(&args[2..]),
+        Some("search-indexing") => return search_indexing::run(&args[2..]),
+        Some("search-latency") => return search_latency::run(&args[2..]),
+        _ => {}
     }
     let arg = |name: &str, default: &str| -> String {
         args.iter()
