@@ -576,21 +576,24 @@ impl SearchBackend for TantivyBackend {
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        let top: Vec<(f32, DocAddress)> = match request.sort {
-            SortOrder::Relevance => {
-                searcher.search(&query, &TopDocs::with_limit(request.limit).order_by_score())?
-            }
-            SortOrder::Date => searcher
-                .search(
+        // The top hits and the total in one pass over the matches.
+        let (top, total): (Vec<(f32, DocAddress)>, usize) = match request.sort {
+            SortOrder::Relevance => searcher.search(
+                &query,
+                &(TopDocs::with_limit(request.limit).order_by_score(), Count),
+            )?,
+            SortOrder::Date => {
+                let (top, total) = searcher.search(
                     &query,
-                    &TopDocs::with_limit(request.limit)
-                        .order_by_fast_field::<i64>("sort_date", Order::Desc),
-                )?
-                .into_iter()
-                .map(|(_, a)| (0.0, a))
-                .collect(),
+                    &(
+                        TopDocs::with_limit(request.limit)
+                            .order_by_fast_field::<i64>("sort_date", Order::Desc),
+                        Count,
+                    ),
+                )?;
+                (top.into_iter().map(|(_, a)| (0.0, a)).collect(), total)
+            }
         };
-        let total = searcher.search(&query, &Count)?;
         let terms = parsed.fold_terms();
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
