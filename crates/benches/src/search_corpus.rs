@@ -30,6 +30,20 @@ pub struct Article {
     pub body: String,
 }
 
+/// The value after `name` on a subcommand's command line.
+pub fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// `--corpus FILE`, by default where `scripts/fetch-search-corpus.py` writes it.
+pub fn corpus_arg(args: &[String]) -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        arg(args, "--corpus").unwrap_or_else(|| "target/search-corpus/articles.jsonl".to_string()),
+    )
+}
+
 /// Reads the JSON-lines corpus.
 pub fn load_articles(path: &Path) -> Result<Vec<Article>, BoxError> {
     let text = std::fs::read_to_string(path).map_err(|e| {

@@ -4,7 +4,6 @@
 //! with its default tokenizer on the same documents, same run, one indexing
 //! thread and the same writer memory for both, both indexes in memory.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use tantivy::schema::{STORED, STRING, Schema, TEXT};
@@ -99,14 +98,8 @@ pub fn raw_rate(docs: &[EvalDoc]) -> Result<f64, BoxError> {
 
 /// `kho-bench search-indexing [--corpus FILE] [--docs N] [--rounds R]`
 pub fn run(args: &[String]) -> Result<(), BoxError> {
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
-    let corpus = PathBuf::from(
-        arg("--corpus").unwrap_or_else(|| "target/search-corpus/articles.jsonl".to_string()),
-    );
+    let arg = |name: &str| crate::search_corpus::arg(args, name);
+    let corpus = crate::search_corpus::corpus_arg(args);
     let count: usize = arg("--docs").unwrap_or_else(|| "1000".into()).parse()?;
     let rounds: usize = arg("--rounds").unwrap_or_else(|| "3".into()).parse()?;
     let articles = load_articles(&corpus)?;

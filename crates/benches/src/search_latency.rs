@@ -192,14 +192,8 @@ fn ms(d: Duration) -> String {
 
 /// `kho-bench search-latency [--corpus FILE] [--docs N] [--queries N] [--dir DIR]`
 pub fn run(args: &[String]) -> Result<(), BoxError> {
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
-    let corpus = PathBuf::from(
-        arg("--corpus").unwrap_or_else(|| "target/search-corpus/articles.jsonl".to_string()),
-    );
+    let arg = |name: &str| crate::search_corpus::arg(args, name);
+    let corpus = crate::search_corpus::corpus_arg(args);
     let n: usize = arg("--docs").unwrap_or_else(|| "1000000".into()).parse()?;
     let per_kind: usize = arg("--queries").unwrap_or_else(|| "200".into()).parse()?;
     let base =

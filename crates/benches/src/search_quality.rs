@@ -15,7 +15,6 @@
 //! another way, and the relevant document is the one carrying it.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use indexer::Filters;
@@ -217,14 +216,8 @@ pub fn evaluate(articles: &[Article], number_stride: usize) -> Result<Vec<Row>, 
 
 /// `kho-bench search-quality [--corpus FILE] [--number-stride N]`
 pub fn run(args: &[String]) -> Result<(), BoxError> {
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
-    let corpus = PathBuf::from(
-        arg("--corpus").unwrap_or_else(|| "target/search-corpus/articles.jsonl".to_string()),
-    );
+    let arg = |name: &str| crate::search_corpus::arg(args, name);
+    let corpus = crate::search_corpus::corpus_arg(args);
     let stride: usize = arg("--number-stride")
         .unwrap_or_else(|| "3".into())
         .parse()?;
