@@ -17,6 +17,10 @@
 #[path = "../../signatures/tests/common/signer.rs"]
 mod signer;
 
+#[path = "../../signatures/tests/common/minimal_pdf.rs"]
+mod minimal_pdf;
+use minimal_pdf::pdf_from_objects;
+
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -176,31 +180,6 @@ fn median(runs: usize, mut f: impl FnMut() -> Result<(), Error>) -> Result<Durat
 
 fn mib_per_s(bytes: u64, t: Duration) -> f64 {
     bytes as f64 / 1_048_576.0 / t.as_secs_f64().max(1e-9)
-}
-
-/// A PDF with a classic cross-reference table from object bodies (object 1 first).
-fn pdf_from_objects(objects: &[&str], trailer_extra: &str) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R {trailer_extra} >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod minimal_pdf;
+
 use std::path::PathBuf;
 
 use serde_json::Value;
