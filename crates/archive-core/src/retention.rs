@@ -1218,24 +1218,31 @@ impl Archive {
             .collect()
     }
 
-    /// Every blob of a record covered by an active record or dossier hold.
-    fn held_blobs(&self) -> BTreeSet<BlobHash> {
-        let mut held_records: BTreeSet<RecordId> = BTreeSet::new();
-        for h in self.retention_book().active_holds() {
+    /// The records that record and dossier holds among `holds` cover (query
+    /// holds are decided elsewhere, with the search index).
+    pub(crate) fn records_held_by(&self, holds: &[Hold]) -> BTreeSet<RecordId> {
+        let mut held = BTreeSet::new();
+        for h in holds {
             match &h.scope {
                 HoldScope::Record(r) => {
                     if let Ok(id) = r.0.parse() {
-                        held_records.insert(id);
+                        held.insert(id);
                     }
                 }
                 HoldScope::Dossier(d) => {
                     if let Some(e) = self.dossiers().get(&d.0) {
-                        held_records.extend(e.records.iter().copied());
+                        held.extend(e.records.iter().copied());
                     }
                 }
                 HoldScope::Query(_) => {}
             }
         }
+        held
+    }
+
+    /// Every blob of a record covered by an active record or dossier hold.
+    fn held_blobs(&self) -> BTreeSet<BlobHash> {
+        let held_records = self.records_held_by(&self.retention_book().active_holds());
         let mut out = BTreeSet::new();
         for r in held_records {
             if let Some(e) = self.catalog().records.get(&r) {

@@ -567,22 +567,46 @@ async fn backup_prune(
             "a backup or verification is running; prune when it has finished",
         ));
     };
+    let (store, options) = {
+        let a = state.archive.read().await;
+        (a.store().clone(), a.options().clone())
+    };
+    let hold_ids = |a: &archive_core::archive::Archive| -> Vec<String> {
+        let mut ids: Vec<String> = a
+            .retention_book()
+            .active_holds()
+            .into_iter()
+            .map(|h| h.id.to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
     let mut reports = Vec::new();
     for t in &targets {
-        // Under the write lock: no disposition or hold changes while deciding.
-        let rep = {
-            let a = state.archive.write().await;
-            archive_core::backup::plan_prune(&a, t, r.dry_run).await?
-        };
+        // Planned on a read-only view, without holding the server's lock while
+        // the target is listed; the holds are compared again when it is journaled.
+        let view = archive_core::archive::Archive::open(store.clone(), options.clone()).await?;
+        let rep = archive_core::backup::plan_prune(&view, t, r.dry_run).await?;
+        let planned_under = hold_ids(&view);
+        drop(view);
         if !r.dry_run && !rep.deleted.is_empty() {
+            let event = archive_core::journal::Event::new(
+                &caller.name,
+                archive_core::backup::event_types::BACKUP_PRUNED,
+                t.name.clone(),
+                archive_core::journal::Outcome::Success,
+                json(&rep)?.0,
+            );
             state
-                .append(vec![archive_core::journal::Event::new(
-                    &caller.name,
-                    archive_core::backup::event_types::BACKUP_PRUNED,
-                    t.name.clone(),
-                    archive_core::journal::Outcome::Success,
-                    json(&rep)?.0,
-                )])
+                .act(&caller.name, async |a| {
+                    if hold_ids(a) != planned_under {
+                        return Err(archive_core::ArchiveError::DeletionRefused {
+                            block: archive_core::DeletionBlock::Held,
+                            message: "legal holds changed while the prune was planned; nothing was deleted: run it again".into(),
+                        });
+                    }
+                    a.append_events(vec![event]).await
+                })
                 .await?;
             archive_core::backup::apply_prune(t, &rep).await?;
         }

@@ -22,7 +22,6 @@ use crate::archive::Archive;
 use crate::error::{ArchiveError, DeletionBlock, Result};
 use crate::hash::BlobHash;
 use crate::layout::{self, Encoding};
-use crate::model::RecordId;
 use crate::retention::event_types::{DISPOSITION_EXECUTED, ORPHANS_COLLECTED};
 use crate::retention_rules::HoldScope;
 
@@ -177,22 +176,7 @@ async fn held_blobs(
     primary: &Archive,
     holds: &[retention_rules::Hold],
 ) -> Result<BTreeSet<BlobHash>> {
-    let mut records: BTreeSet<RecordId> = BTreeSet::new();
-    for h in holds {
-        match &h.scope {
-            HoldScope::Record(r) => {
-                if let Ok(id) = r.0.parse() {
-                    records.insert(id);
-                }
-            }
-            HoldScope::Dossier(d) => {
-                if let Some(e) = primary.dossiers().get(&d.0) {
-                    records.extend(e.records.iter().copied());
-                }
-            }
-            HoldScope::Query(_) => {}
-        }
-    }
+    let records = primary.records_held_by(holds);
     let mut out = BTreeSet::new();
     for id in records {
         let Some(entry) = primary.catalog().records.get(&id) else {
