@@ -197,7 +197,8 @@ async fn query_ids(archive: &Archive, text: &str, index_dir: &Path) -> anyhow::R
     .map_err(|e| UsageError(format!("cannot search: {e}")))?;
     if results.total > results.hits.len() {
         return Err(UsageError(format!(
-            "{text:?} matches {} records, more than the {QUERY_LIMIT} a package takes by query: narrow the query or export the dossier (nothing was written)",
+            "{text:?} matches {}{} records, more than the {QUERY_LIMIT} a package takes by query: narrow the query or export the dossier (nothing was written)",
+            if results.total_exact { "" } else { "more than " },
             results.total
         ))
         .into());

@@ -134,7 +134,7 @@ impl IndexMatcher {
             let Ok(first) = backend.search(&req) else {
                 continue;
             };
-            if first.total > MAX_QUERY_HOLD_HITS {
+            if !first.total_exact || first.total > MAX_QUERY_HOLD_HITS {
                 continue;
             }
             req.limit = first.total.max(1);

@@ -129,7 +129,8 @@ fn print_results(r: &SearchResults) {
         eprintln!("kho: {note}");
     }
     println!(
-        "{} result{}{}",
+        "{}{} result{}{}",
+        if r.total_exact { "" } else { "more than " },
         r.total,
         if r.total == 1 { "" } else { "s" },
         if r.hits.len() < r.total {

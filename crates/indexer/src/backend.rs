@@ -7,13 +7,16 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
+    PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocSet, Index, IndexReader, Order, ReloadPolicy, Searcher, TERMINATED,
+    TantivyDocument, Term,
+};
 
 use crate::document::{FileReport, RecordDoc, doc_key_parts};
 use crate::query::{self, Filters, ParsedQuery, QueryWord, SearchRequest, SortOrder};
@@ -34,8 +37,24 @@ const PAIR_BOOST: f32 = 1.5;
 /// Weight of a whole document number and of a part of one.
 const DOC_KEY_BOOST: f32 = 40.0;
 const DOC_PART_BOOST: f32 = 8.0;
-/// Memory of the index writer.
+/// Matches are counted exactly up to this many; beyond, the total says
+/// "more than" (as search engines report "about 10,000 results"): counting
+/// a common word's million matches would cost more than finding the best ten.
+pub const TOTAL_EXACT_UP_TO: usize = 10_000;
+/// Changes of at least this many records are indexed on several threads.
+const PARALLEL_INDEXING_FROM: usize = 256;
+/// Memory of the index writer (shared by its threads).
 const WRITER_MEMORY: usize = 64 << 20;
+
+/// What a query is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// Ranking: every clause that adds to the score.
+    Ranking,
+    /// Matching only (total, facets): the fewest clauses that match the
+    /// same records.
+    Matching,
+}
 
 /// A result.
 #[derive(Clone, Debug, Serialize)]
@@ -85,8 +104,12 @@ pub struct Facets {
 /// The answer to a [`SearchRequest`].
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchResults {
-    /// Matching records in all.
+    /// Matching records in all, or [`TOTAL_EXACT_UP_TO`] when there are
+    /// more (then `total_exact` is false).
     pub total: usize,
+    /// Whether `total` is the exact count; when false there are more than
+    /// `total` matches.
+    pub total_exact: bool,
     /// The best `limit` of them, in order.
     pub hits: Vec<SearchHit>,
     /// Facets, when asked for.
@@ -103,6 +126,8 @@ pub struct TantivyBackend {
     index: Index,
     fields: KhoSchema,
     reader: IndexReader,
+    /// Indexing threads; `None`: by the size of each change.
+    indexing_threads: Option<usize>,
 }
 
 impl TantivyBackend {
@@ -149,6 +174,12 @@ impl TantivyBackend {
         Self::with_index(Path::new(":memory:"), index, fields)
     }
 
+    /// Indexes every change on `threads` threads (at least one) instead of
+    /// choosing by the size of the change.
+    pub fn set_indexing_threads(&mut self, threads: usize) {
+        self.indexing_threads = Some(threads.max(1));
+    }
+
     fn with_index(dir: &Path, index: Index, fields: KhoSchema) -> Result<Self, IndexError> {
         register_tokenizers(&index);
         let reader = index
@@ -160,6 +191,7 @@ impl TantivyBackend {
             index,
             fields,
             reader,
+            indexing_threads: None,
         })
     }
 
@@ -241,10 +273,10 @@ impl TantivyBackend {
         ]
     }
 
-    fn word_clauses(&self, w: &QueryWord, out: &mut Vec<(Occur, Box<dyn Query>)>) {
+    fn word_clauses(&self, w: &QueryWord, shape: Shape, out: &mut Vec<(Occur, Box<dyn Query>)>) {
         for (fields, boost) in self.fields_boosts() {
             out.push((Occur::Should, term(fields.fold, &w.fold, boost)));
-            if w.has_diacritics() {
+            if w.has_diacritics() && shape == Shape::Ranking {
                 out.push((
                     Occur::Should,
                     term(fields.exact, &w.exact, boost * EXACT_BOOST),
@@ -255,12 +287,19 @@ impl TantivyBackend {
 
     /// The query for the text of a request, `None` when it has nothing to
     /// match.
-    fn text_query(&self, q: &ParsedQuery) -> Option<Box<dyn Query>> {
+    fn text_query(&self, q: &ParsedQuery, shape: Shape) -> Option<Box<dyn Query>> {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for w in &q.words {
-            self.word_clauses(w, &mut should);
+            self.word_clauses(w, shape, &mut should);
         }
-        for pair in &q.pairs {
+        // Exact words and pairs only add to the score: a record with one has
+        // the folded words too (unless words past the limit were dropped).
+        let pairs = if shape == Shape::Ranking || q.ignored_words > 0 {
+            q.pairs.as_slice()
+        } else {
+            &[]
+        };
+        for pair in pairs {
             for (fields, boost) in self.fields_boosts() {
                 should.push((Occur::Should, term(fields.pairs, pair, boost * PAIR_BOOST)));
             }
@@ -297,7 +336,19 @@ impl TantivyBackend {
                         .iter()
                         .map(|w| Term::from_field_text(field, w))
                         .collect();
-                    Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), boost))
+                    let phrase =
+                        Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), boost));
+                    // The phrase's pairs, unscored, beside it: the
+                    // intersection is driven by the rarest of them, so word
+                    // positions are read only where the pairs occur.
+                    let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, phrase)];
+                    for pair in &p.pairs {
+                        all.push((
+                            Occur::Must,
+                            Box::new(ConstScoreQuery::new(term(fields.pairs, pair, 1.0), 0.0)),
+                        ));
+                    }
+                    Box::new(BooleanQuery::new(all))
                 };
                 alternatives.push((Occur::Should, phrase));
             }
@@ -306,10 +357,31 @@ impl TantivyBackend {
         if must.is_empty() && should.is_empty() {
             return None;
         }
+        if must.is_empty() {
+            // A flat disjunction of term clauses: the shape tantivy ranks
+            // with block-max WAND, skipping blocks that cannot reach the top.
+            return Some(Box::new(BooleanQuery::new(should)));
+        }
         if !should.is_empty() {
             must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
         }
         Some(Box::new(BooleanQuery::new(must)))
+    }
+
+    /// The query of a request's text and filters; `None` when it has
+    /// neither.
+    fn query(&self, q: &ParsedQuery, filters: &Filters, shape: Shape) -> Option<Box<dyn Query>> {
+        let text = self.text_query(q, shape);
+        let filters = self.filter_queries(filters);
+        if filters.is_empty() {
+            return text;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, text.unwrap_or_else(|| Box::new(AllQuery)))];
+        for f in filters {
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(f, 0.0))));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
     }
 
     fn filter_queries(&self, filters: &Filters) -> Vec<Box<dyn Query>> {
@@ -464,6 +536,33 @@ fn term(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn Query>
     }
 }
 
+/// Counts the matches of `query`, exactly up to `cap`: `(n, true)` for `n`
+/// matches, `(cap, false)` when there are more than `cap`. Unscored, and it
+/// stops at the first match past `cap`.
+fn count_up_to(
+    searcher: &Searcher,
+    query: &dyn Query,
+    cap: usize,
+) -> Result<(usize, bool), IndexError> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut n = 0usize;
+    for reader in searcher.segment_readers() {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                n += 1;
+                if n > cap {
+                    return Ok((cap, false));
+                }
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok((n, true))
+}
+
 /// Days since 1970-01-01.
 fn days(d: time::Date) -> i64 {
     i64::from(d.to_julian_day()) - 2_440_588
@@ -480,8 +579,17 @@ impl SearchBackend for TantivyBackend {
     }
 
     fn apply(&mut self, change: IndexChange, position: IndexPosition) -> Result<(), IndexError> {
+        // A large change (a rebuild, a long catch-up) is indexed on every
+        // core; a few records on one thread.
+        let threads = match self.indexing_threads {
+            Some(n) => n,
+            None if change.upserts.len() >= PARALLEL_INDEXING_FROM => {
+                std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+            }
+            None => 1,
+        };
         let mut writer: tantivy::IndexWriter<TantivyDocument> =
-            match self.index.writer_with_num_threads(1, WRITER_MEMORY) {
+            match self.index.writer_with_num_threads(threads, WRITER_MEMORY) {
                 Ok(w) => w,
                 Err(tantivy::TantivyError::LockFailure(..)) => {
                     return Err(IndexError::Busy(self.dir.clone()));
@@ -552,48 +660,40 @@ impl SearchBackend for TantivyBackend {
                 parsed.ignored_words
             ));
         }
-        let text = self.text_query(&parsed);
-        let filters = self.filter_queries(&request.filters);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        match text {
-            Some(t) => clauses.push((Occur::Must, t)),
-            None if filters.is_empty() => {
-                notes.push(
-                    "the query has no words, phrases or document numbers to search for".into(),
-                );
-                return Ok(SearchResults {
-                    total: 0,
-                    hits: Vec::new(),
-                    facets: request.facets.then(Facets::default),
-                    query: parsed,
-                    notes,
-                });
-            }
-            None => clauses.push((Occur::Must, Box::new(AllQuery))),
-        }
-        for f in filters {
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(f, 0.0))));
-        }
-        let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
-        // The top hits and the total in one pass over the matches.
-        let (top, total): (Vec<(f32, DocAddress)>, usize) = match request.sort {
-            SortOrder::Relevance => searcher.search(
-                &query,
-                &(TopDocs::with_limit(request.limit).order_by_score(), Count),
-            )?,
-            SortOrder::Date => {
-                let (top, total) = searcher.search(
-                    &query,
-                    &(
-                        TopDocs::with_limit(request.limit)
-                            .order_by_fast_field::<i64>("sort_date", Order::Desc),
-                        Count,
-                    ),
-                )?;
-                (top.into_iter().map(|(_, a)| (0.0, a)).collect(), total)
-            }
+        let Some(query) = self.query(&parsed, &request.filters, Shape::Ranking) else {
+            notes.push("the query has no words, phrases or document numbers to search for".into());
+            return Ok(SearchResults {
+                total: 0,
+                total_exact: true,
+                hits: Vec::new(),
+                facets: request.facets.then(Facets::default),
+                query: parsed,
+                notes,
+            });
         };
+        // The same matches, fewer clauses: for the total and the facets.
+        let matching = self
+            .query(&parsed, &request.filters, Shape::Matching)
+            .unwrap_or_else(|| Box::new(EmptyQuery));
+        let searcher = self.reader.searcher();
+        // The best hits alone, so that tantivy may skip what cannot reach
+        // them; the total in a second, unscored pass that stops early.
+        let top: Vec<(f32, DocAddress)> = match request.sort {
+            SortOrder::Relevance => searcher.search(
+                query.as_ref(),
+                &TopDocs::with_limit(request.limit).order_by_score(),
+            )?,
+            SortOrder::Date => searcher
+                .search(
+                    query.as_ref(),
+                    &TopDocs::with_limit(request.limit)
+                        .order_by_fast_field::<i64>("sort_date", Order::Desc),
+                )?
+                .into_iter()
+                .map(|(_, a)| (0.0, a))
+                .collect(),
+        };
+        let (total, total_exact) = count_up_to(&searcher, matching.as_ref(), TOTAL_EXACT_UP_TO)?;
         let terms = parsed.fold_terms();
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
@@ -609,16 +709,158 @@ impl SearchBackend for TantivyBackend {
             });
         }
         let facets = if request.facets {
-            Some(self.facets(&searcher, &query)?)
+            Some(self.facets(&searcher, matching.as_ref())?)
         } else {
             None
         };
         Ok(SearchResults {
             total,
+            total_exact,
             hits,
             facets,
             query: parsed,
             notes,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::IndexChange;
+
+    fn doc(i: usize, summary: &str) -> RecordDoc {
+        let metadata = serde_json::json!({ "summary": summary });
+        RecordDoc::new(format!("r{i:03}"), 1, "m".into(), &metadata, Vec::new())
+    }
+
+    fn position(journal_seq: u64) -> IndexPosition {
+        IndexPosition {
+            format_version: POSITION_FORMAT,
+            store_id: "s".into(),
+            journal_seq,
+        }
+    }
+
+    #[test]
+    fn the_matching_shape_finds_the_records_the_ranking_shape_finds() {
+        let mut b = TantivyBackend::in_memory().unwrap();
+        let texts = [
+            "văn bản điện tử",
+            "van ban dien tu",
+            "hồ sơ, văn bản",
+            "bàn ghế văn phòng",
+            "điện tử viễn thông",
+            "Quyết định 05/2016/QĐ-UBND",
+        ];
+        let upserts = texts.iter().enumerate().map(|(i, t)| doc(i, t)).collect();
+        let change = IndexChange {
+            upserts,
+            ..Default::default()
+        };
+        b.apply(change, position(1)).unwrap();
+        let searcher = b.reader.searcher();
+        let none = Filters::default();
+        for text in [
+            "văn bản",
+            "van ban",
+            "bản",
+            "điện tử",
+            "\"văn bản\" hồ sơ",
+            "05/2016/qđ-ubnd",
+            "qd-ubnd văn",
+            "viễn",
+        ] {
+            let q = query::parse_text(text);
+            let ranking = b.query(&q, &none, Shape::Ranking).unwrap();
+            let matching = b.query(&q, &none, Shape::Matching).unwrap();
+            let a = count_up_to(&searcher, ranking.as_ref(), 100).unwrap();
+            let m = count_up_to(&searcher, matching.as_ref(), 100).unwrap();
+            assert_eq!(a, m, "{text}");
+            assert!(a.0 > 0, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_phrase_is_not_found_across_punctuation() {
+        let mut b = TantivyBackend::in_memory().unwrap();
+        let texts = [
+            "quy định phạm vi điều chỉnh",
+            "phạm vi, điều chỉnh sau",
+            "điều chỉnh phạm vi",
+            "pham vi dieu chinh",
+        ];
+        let upserts = texts.iter().enumerate().map(|(i, t)| doc(i, t)).collect();
+        let change = IndexChange {
+            upserts,
+            ..Default::default()
+        };
+        b.apply(change, position(1)).unwrap();
+        let found = |q: &str| {
+            let mut ids: Vec<String> = b
+                .search(&SearchRequest::new(q))
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|h| h.record_id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        // With diacritics: the exact phrase, words next to each other.
+        assert_eq!(found("\"phạm vi điều chỉnh\""), ["r000"]);
+        assert_eq!(found("\"vi điều\""), ["r000"]);
+        // Without: the folded phrase, in either spelling of the record.
+        assert_eq!(found("\"pham vi dieu chinh\""), ["r000", "r003"]);
+        // Words in the wrong order are not the phrase.
+        assert_eq!(found("\"vi dieu chinh pham\""), Vec::<String>::new());
+        // Punctuation in the query is matched as the positions allow.
+        assert_eq!(found("\"phạm vi, điều\""), ["r000", "r001"]);
+    }
+
+    #[test]
+    fn totals_are_exact_up_to_the_cap_then_a_lower_bound() {
+        let mut b = TantivyBackend::in_memory().unwrap();
+        let upserts = (0..8)
+            .map(|i| {
+                doc(
+                    i,
+                    if i % 2 == 0 {
+                        "văn bản điện tử"
+                    } else {
+                        "hồ sơ văn bản"
+                    },
+                )
+            })
+            .collect();
+        let change = IndexChange {
+            upserts,
+            ..Default::default()
+        };
+        b.apply(change, position(1)).unwrap();
+        let change = IndexChange {
+            deletes: vec!["r000".into()],
+            ..Default::default()
+        };
+        b.apply(change, position(2)).unwrap();
+        let searcher = b.reader.searcher();
+        let count = |text: &str, cap| {
+            let q = b
+                .text_query(&query::parse_text(text), Shape::Ranking)
+                .unwrap();
+            count_up_to(&searcher, q.as_ref(), cap).unwrap()
+        };
+        // Seven live matches; the deleted record is not counted.
+        assert_eq!(count("văn bản", 100), (7, true));
+        assert_eq!(count("văn bản", 7), (7, true));
+        assert_eq!(count("văn bản", 6), (6, false));
+        assert_eq!(count("dien tu", 100), (3, true));
+        assert_eq!(count("dien tu", 2), (2, false));
+        let r = b.search(&SearchRequest::new("điện tử")).unwrap();
+        assert_eq!((r.total, r.total_exact, r.hits.len()), (3, true, 3));
+        let mut ids: Vec<&str> = r.hits.iter().map(|h| h.record_id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["r002", "r004", "r006"]);
     }
 }

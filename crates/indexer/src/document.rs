@@ -104,22 +104,29 @@ impl RecordDoc {
                 .collect::<Vec<_>>()
                 .join(" ")
         });
-        let mut body = String::new();
+        // Each file's text goes through the pipeline on its own (legacy
+        // repair decides per file, as each file has its own encoding); the
+        // record's body is the files' forms one after the other.
+        let mut body = TextForms::default();
         let mut reports = Vec::new();
         for (filename, media_type, x) in files {
-            let text = vietnamese::canonicalize(&x.text);
+            let f = vietnamese::forms(&x.text);
             reports.push(FileReport {
                 filename,
                 media_type,
                 extractor: x.extractor,
-                chars: text.chars().count(),
+                chars: f.canonical.chars().count(),
                 notes: x.notes,
             });
-            if !text.is_empty() {
-                if !body.is_empty() {
-                    body.push('\n');
+            if !f.canonical.is_empty() {
+                if !body.canonical.is_empty() {
+                    body.canonical.push('\n');
+                    body.exact.push('\n');
+                    body.fold.push('\n');
                 }
-                body.push_str(&text);
+                body.canonical.push_str(&f.canonical);
+                body.exact.push_str(&f.exact);
+                body.fold.push_str(&f.fold);
             }
         }
         RecordDoc {
@@ -128,7 +135,7 @@ impl RecordDoc {
             manifest_blake3,
             title: vietnamese::forms(&title),
             summary: vietnamese::forms(&text_of(metadata, "summary").unwrap_or_default()),
-            body: forms_of_canonical(body),
+            body,
             doc_key: doc_number.as_deref().and_then(vietnamese::doc_number_key),
             doc_number,
             doc_type,
@@ -142,16 +149,6 @@ impl RecordDoc {
             kind: text_of(metadata, "kind"),
             files: reports,
         }
-    }
-}
-
-/// Search forms of a text that is canonical already.
-fn forms_of_canonical(canonical: String) -> TextForms {
-    let f = vietnamese::forms(&canonical);
-    TextForms {
-        canonical,
-        exact: f.exact,
-        fold: f.fold,
     }
 }
 
@@ -204,6 +201,44 @@ mod tests {
             d.title.canonical,
             "Quyết định 05/2016/QĐ-UBND Ủy ban nhân dân tỉnh Nam Định"
         );
+    }
+
+    fn text(t: &str) -> (String, String, Extraction) {
+        let x = Extraction {
+            text: t.to_string(),
+            extractor: "text".into(),
+            notes: Vec::new(),
+        };
+        ("a.txt".into(), "text/plain".into(), x)
+    }
+
+    #[test]
+    fn each_file_is_repaired_on_its_own() {
+        // A legacy word in one file must not make the pipeline read a
+        // correct neighbouring file as legacy text (`hòa` once became
+        // `hũa` when the joined body was canonicalised again).
+        let md = serde_json::json!({});
+        let d = RecordDoc::new(
+            "r".into(),
+            1,
+            "m".into(),
+            &md,
+            vec![text("hòa"), text("Tiªng")],
+        );
+        let alone = vietnamese::forms("hòa");
+        assert!(
+            d.body.fold.starts_with(&format!("{}\n", alone.fold)),
+            "{:?}",
+            d.body
+        );
+        assert!(
+            d.body.exact.starts_with(&format!("{}\n", alone.exact)),
+            "{:?}",
+            d.body
+        );
+        assert_eq!(d.body.canonical.lines().next(), Some("hòa"));
+        assert_eq!(d.files.len(), 2);
+        assert_eq!(d.files[0].chars, 3);
     }
 
     #[test]

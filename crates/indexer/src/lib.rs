@@ -31,7 +31,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use backend::{FacetCount, Facets, SearchHit, SearchResults, TantivyBackend};
+pub use backend::{
+    FacetCount, Facets, SearchHit, SearchResults, TOTAL_EXACT_UP_TO, TantivyBackend,
+};
 pub use document::{FileReport, RecordDoc, doc_key_parts, parse_date};
 pub use query::{Filters, ParsedQuery, QueryError, SearchRequest, SortOrder};
 pub use sync::{

@@ -135,6 +135,11 @@ impl QueryWord {
 pub struct Phrase {
     /// Words.
     pub words: Vec<QueryWord>,
+    /// Folded pairs of its words that the query separates by spaces only
+    /// (`van ban`): a match must have these pairs too, so a phrase is not
+    /// found across punctuation (`… văn. Bản …`) and the index reads the
+    /// positions of its words only in records that have the pairs.
+    pub pairs: Vec<String>,
 }
 
 impl Phrase {
@@ -239,13 +244,20 @@ pub fn parse_text(text: &str) -> ParsedQuery {
     for (quoted, run) in runs {
         let forms = vietnamese::forms(run);
         let words = query_words(&forms);
+        let words_in_run = words.len();
         let taken = words.len().min(budget);
         q.ignored_words += words.len() - taken;
         budget -= taken;
         let words: Vec<QueryWord> = words.into_iter().take(taken).collect();
         if quoted {
             if !words.is_empty() {
-                q.phrases.push(Phrase { words });
+                // Pairs only of a phrase kept whole.
+                let pairs = if taken == words_in_run {
+                    vietnamese::syllable_bigrams(&forms.fold)
+                } else {
+                    Vec::new()
+                };
+                q.phrases.push(Phrase { words, pairs });
             }
             continue;
         }
@@ -359,6 +371,14 @@ mod tests {
         assert_eq!(folds(&q.words), ["quy", "che", "tinh"]);
         assert_eq!(q.phrases.len(), 1);
         assert_eq!(folds(&q.phrases[0].words), ["chu", "ky", "so"]);
+    }
+
+    #[test]
+    fn phrases_carry_the_pairs_the_query_separates_by_spaces() {
+        let q = parse_text("\"quyết định 05/2016, về\"");
+        assert_eq!(q.phrases[0].pairs, ["quyet dinh", "dinh 05"]);
+        let q = parse_text("\"văn\"");
+        assert!(q.phrases[0].pairs.is_empty());
     }
 
     #[test]

@@ -87,21 +87,37 @@ fn offset_in(text: &str, part: &str) -> usize {
     part.as_ptr() as usize - text.as_ptr() as usize
 }
 
+/// Sets the `n`th token of `tokens` (reusing its text buffer: tokenizing a
+/// large body then allocates once per distinct buffer, not once per word).
+fn set_token(tokens: &mut Vec<Token>, n: usize, from: usize, to: usize, parts: &[&str]) {
+    if n == tokens.len() {
+        tokens.push(Token::default());
+    }
+    let t = &mut tokens[n];
+    t.offset_from = from;
+    t.offset_to = to;
+    t.position = n;
+    t.position_length = 1;
+    t.text.clear();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            t.text.push(' ');
+        }
+        t.text.push_str(p);
+    }
+}
+
 impl Tokenizer for WordsTokenizer {
     type TokenStream<'a> = VecTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
-        self.tokens.clear();
-        for (position, word) in vietnamese::words(text).enumerate() {
+        let mut n = 0;
+        for word in vietnamese::words(text) {
             let from = offset_in(text, word);
-            self.tokens.push(Token {
-                offset_from: from,
-                offset_to: from + word.len(),
-                position,
-                text: word.to_string(),
-                position_length: 1,
-            });
+            set_token(&mut self.tokens, n, from, from + word.len(), &[word]);
+            n += 1;
         }
+        self.tokens.truncate(n);
         VecTokenStream::new(&mut self.tokens)
     }
 }
@@ -110,21 +126,13 @@ impl Tokenizer for PairsTokenizer {
     type TokenStream<'a> = VecTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
-        self.tokens.clear();
-        for (position, (a, b)) in vietnamese::word_pairs(text).enumerate() {
-            let from = offset_in(text, a);
-            let mut pair = String::with_capacity(a.len() + b.len() + 1);
-            pair.push_str(a);
-            pair.push(' ');
-            pair.push_str(b);
-            self.tokens.push(Token {
-                offset_from: from,
-                offset_to: offset_in(text, b) + b.len(),
-                position,
-                text: pair,
-                position_length: 1,
-            });
+        let mut n = 0;
+        for (a, b) in vietnamese::word_pairs(text) {
+            let (from, to) = (offset_in(text, a), offset_in(text, b) + b.len());
+            set_token(&mut self.tokens, n, from, to, &[a, b]);
+            n += 1;
         }
+        self.tokens.truncate(n);
         VecTokenStream::new(&mut self.tokens)
     }
 }

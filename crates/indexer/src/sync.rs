@@ -173,16 +173,12 @@ pub async fn catch_up_backend(
         }
     }
     let mut change = IndexChange::default();
+    let (present, gone): (Vec<RecordId>, Vec<RecordId>) = changed
+        .into_iter()
+        .partition(|id| archive.catalog().records.contains_key(id));
+    change.deletes = gone.iter().map(RecordId::to_string).collect();
     let mut notes = Vec::new();
-    for id in changed {
-        if archive.catalog().records.contains_key(&id) {
-            if let Some(doc) = record_doc(archive, &id, limits, &mut notes).await? {
-                change.upserts.push(doc);
-            }
-        } else {
-            change.deletes.push(id.to_string());
-        }
-    }
+    change.upserts = record_docs(archive, present, limits, &mut notes).await?;
     let report = CatchUpReport {
         from_seq: Some(from),
         to_seq: target.journal_seq,
@@ -208,11 +204,7 @@ pub async fn rebuild_backend(
     };
     let mut notes = Vec::new();
     let ids: Vec<RecordId> = archive.catalog().records.keys().copied().collect();
-    for id in ids {
-        if let Some(doc) = record_doc(archive, &id, limits, &mut notes).await? {
-            change.upserts.push(doc);
-        }
-    }
+    change.upserts = record_docs(archive, ids, limits, &mut notes).await?;
     let report = CatchUpReport {
         from_seq: None,
         to_seq: target.journal_seq,
@@ -271,19 +263,42 @@ pub fn drift_backend(
 
 /// The document of a record's latest version, its files extracted. A
 /// record whose manifest cannot be read is left out (verify reports it).
-async fn record_doc(
+/// The documents of `ids`, in that order, built on every core: extraction
+/// and the Vietnamese pipeline run on blocking threads, several records at
+/// a time.
+async fn record_docs(
     archive: &Archive,
-    id: &RecordId,
+    ids: Vec<RecordId>,
     limits: &Limits,
     notes: &mut Vec<SkippedFile>,
-) -> Result<Option<RecordDoc>, IndexError> {
+) -> Result<Vec<RecordDoc>, IndexError> {
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 16));
+    let mut built = futures::stream::iter(ids)
+        .map(|id| async move { record_doc(archive, id, limits).await })
+        .buffered(parallel);
+    let mut docs = Vec::new();
+    while let Some(result) = built.next().await {
+        let (doc, mut skipped) = result?;
+        notes.append(&mut skipped);
+        docs.extend(doc);
+    }
+    Ok(docs)
+}
+
+async fn record_doc(
+    archive: &Archive,
+    id: RecordId,
+    limits: &Limits,
+) -> Result<(Option<RecordDoc>, Vec<SkippedFile>), IndexError> {
+    let mut notes = Vec::new();
+    let id = &id;
     let Some(version) = archive
         .catalog()
         .records
         .get(id)
         .and_then(|e| e.versions.last())
     else {
-        return Ok(None);
+        return Ok((None, notes));
     };
     let manifest = match archive.manifest(id, None).await {
         Ok(m) => m,
@@ -293,7 +308,7 @@ async fn record_doc(
                 filename: String::new(),
                 notes: vec![format!("skipped: manifest not readable ({e})")],
             });
-            return Ok(None);
+            return Ok((None, notes));
         }
     };
     let mut files = Vec::with_capacity(manifest.files.len());
@@ -317,13 +332,18 @@ async fn record_doc(
         }
         files.push((entry.filename.clone(), entry.media_type.clone(), x));
     }
-    Ok(Some(RecordDoc::new(
+    let (record_id, number, blake3) = (
         id.to_string(),
         version.version,
         version.manifest_blake3.to_string(),
-        &manifest.metadata,
-        files,
-    )))
+    );
+    let metadata = manifest.metadata;
+    let doc = tokio::task::spawn_blocking(move || {
+        RecordDoc::new(record_id, number, blake3, &metadata, files)
+    })
+    .await
+    .map_err(|e| IndexError::Engine(format!("building the document of record {id}: {e}")))?;
+    Ok((Some(doc), notes))
 }
 
 async fn extract_file(

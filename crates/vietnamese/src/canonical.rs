@@ -69,8 +69,13 @@ fn canonical_characters(text: &str) -> (String, bool) {
         pending_space = false;
         out.push(mapped);
     }
-    let (recomposed, changed) = nfc(Cow::Owned(out));
-    (recomposed.into_owned(), structural | changed)
+    if !structural {
+        // Only runs of ASCII white space were collapsed or trimmed, which
+        // cannot bring a base letter and a combining mark together.
+        return (out, false);
+    }
+    let (recomposed, _) = nfc(Cow::Owned(out));
+    (recomposed.into_owned(), true)
 }
 
 /// Passes of repair and canonicalisation before giving up on a fixed point;

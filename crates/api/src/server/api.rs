@@ -1351,8 +1351,10 @@ pub(crate) struct SearchQuery {
 /// Search results.
 #[derive(Serialize, ToSchema)]
 pub struct SearchResponse {
-    /// Matching records in all.
+    /// Matching records in all; when `total_exact` is false, more than this.
     total: usize,
+    /// Whether `total` is exact (matches are counted exactly up to 10,000).
+    total_exact: bool,
     /// Page from 1.
     page: usize,
     /// Results per page.
@@ -1474,6 +1476,7 @@ async fn search(
     let (r, page, per_page) = run_search(&state, &caller, &q).await?;
     Ok(Json(SearchResponse {
         total: r.total,
+        total_exact: r.total_exact,
         page,
         per_page,
         hits: serde_json::to_value(&r.hits).unwrap_or_default(),

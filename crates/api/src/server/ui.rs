@@ -415,7 +415,8 @@ async fn search_page(
     body.push_str("<div class=\"layout\"><section aria-labelledby=\"kq\">");
     let _ = write!(
         body,
-        "<h2 id=\"kq\">Kết quả: <span id=\"so-ket-qua\">{}</span> tài liệu</h2>",
+        "<h2 id=\"kq\">Kết quả: <span id=\"so-ket-qua\">{}{}</span> tài liệu</h2>",
+        if r.total_exact { "" } else { "hơn " },
         r.total
     );
     for n in &r.notes {
