@@ -354,6 +354,11 @@ impl Kho {
         Ok(Kho { backend, seq: 0 })
     }
 
+    /// Indexes on `threads` threads whatever the size of a change.
+    pub fn set_indexing_threads(&mut self, threads: usize) {
+        self.backend.set_indexing_threads(threads);
+    }
+
     /// Adds records and commits them.
     pub fn add(&mut self, docs: Vec<RecordDoc>) -> Result<(), BoxError> {
         self.seq += 1;
@@ -430,6 +435,16 @@ impl Fts5 {
                  tokenize = 'unicode61 remove_diacritics 2');",
         )?;
         Ok(Fts5 { conn })
+    }
+
+    /// Opens the database built earlier in the file `path`.
+    pub fn open(path: &Path) -> Result<Fts5, BoxError> {
+        Ok(Fts5 {
+            conn: rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )?,
+        })
     }
 
     /// Adds documents (rowid = `first` + position) in one transaction.

@@ -190,20 +190,15 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
-/// `kho-bench search-latency [--corpus FILE] [--docs N] [--queries N] [--dir DIR]`
-pub fn run(args: &[String]) -> Result<(), BoxError> {
-    let arg = |name: &str| crate::search_corpus::arg(args, name);
-    let corpus = crate::search_corpus::corpus_arg(args);
-    let n: usize = arg("--docs").unwrap_or_else(|| "1000000".into()).parse()?;
-    let per_kind: usize = arg("--queries").unwrap_or_else(|| "200".into()).parse()?;
-    let base =
-        PathBuf::from(arg("--dir").unwrap_or_else(|| std::env::temp_dir().display().to_string()));
-    let work = tempfile::tempdir_in(&base)?;
-    let g = Generator::new(&load_articles(&corpus)?);
-    eprintln!("{} sentences, {} titles", g.sentences.len(), g.titles.len());
-
-    let mut kho = Kho::new(Some(&work.path().join("kho")))?;
-    let mut fts = Fts5::new(Some(&work.path().join("fts5.sqlite")))?;
+/// Builds both indexes of `n` generated documents in `work`; returns them,
+/// the time each took and the bytes of body text.
+fn build(
+    g: &Generator,
+    n: usize,
+    work: &std::path::Path,
+) -> Result<(Kho, Fts5, Duration, Duration, usize), BoxError> {
+    let mut kho = Kho::new(Some(&work.join("kho")))?;
+    let mut fts = Fts5::new(Some(&work.join("fts5.sqlite")))?;
     const CHUNK: usize = 50_000;
     let (mut kho_time, mut fts_time) = (Duration::ZERO, Duration::ZERO);
     let mut bytes = 0usize;
@@ -249,12 +244,56 @@ pub fn run(args: &[String]) -> Result<(), BoxError> {
     let t = Instant::now();
     fts.optimize()?;
     fts_time += t.elapsed();
+    Ok((kho, fts, kho_time, fts_time, bytes))
+}
+
+/// `kho-bench search-latency [--corpus FILE] [--docs N] [--queries N] [--dir DIR | --keep DIR] [--kho-only]`
+pub fn run(args: &[String]) -> Result<(), BoxError> {
+    let arg = |name: &str| crate::search_corpus::arg(args, name);
+    let corpus = crate::search_corpus::corpus_arg(args);
+    let n: usize = arg("--docs").unwrap_or_else(|| "1000000".into()).parse()?;
+    let per_kind: usize = arg("--queries").unwrap_or_else(|| "200".into()).parse()?;
+    // `--keep DIR` builds both indexes in DIR once and reuses them on later
+    // runs with the same `--docs` (for comparing query-side changes).
+    let kept = arg("--keep").map(PathBuf::from);
+    let kho_only = args.iter().any(|a| a == "--kho-only");
+    let temp;
+    let work: PathBuf = match &kept {
+        Some(dir) => dir.clone(),
+        None => {
+            let base = PathBuf::from(
+                arg("--dir").unwrap_or_else(|| std::env::temp_dir().display().to_string()),
+            );
+            temp = tempfile::tempdir_in(&base)?;
+            temp.path().to_path_buf()
+        }
+    };
+    let marker = work.join(format!("built-{n}"));
+    let g = Generator::new(&load_articles(&corpus)?);
+    eprintln!("{} sentences, {} titles", g.sentences.len(), g.titles.len());
+
+    let (kho, fts, kho_time, fts_time, bytes) = if marker.is_file() {
+        eprintln!("reusing the indexes in {}", work.display());
+        let kho = Kho::new(Some(&work.join("kho")))?;
+        let fts = Fts5::open(&work.join("fts5.sqlite"))?;
+        (kho, fts, Duration::ZERO, Duration::ZERO, 0)
+    } else {
+        if kept.is_some() && work.exists() {
+            std::fs::remove_dir_all(&work)?;
+        }
+        std::fs::create_dir_all(&work)?;
+        let built = build(&g, n, &work)?;
+        std::fs::write(&marker, b"")?;
+        built
+    };
 
     let qs = queries(&g, n, per_kind);
     // Warm-up: the first 50 queries once on each engine, not counted.
     for q in qs.iter().take(50) {
         kho.search(&q.text, &kho_filters(q)?, 10, true)?;
-        fts.search(&q.text, &fts_filters(q), 10)?;
+        if !kho_only {
+            fts.search(&q.text, &fts_filters(q), 10)?;
+        }
     }
     let mut kinds: Vec<&str> = qs.iter().map(|q| q.kind).collect();
     kinds.dedup();
@@ -271,10 +310,12 @@ pub fn run(args: &[String]) -> Result<(), BoxError> {
             let t = Instant::now();
             kho.search(&q.text, &filters, 10, true)?;
             k.push(t.elapsed());
-            let ff = fts_filters(q);
-            let t = Instant::now();
-            fts.search(&q.text, &ff, 10)?;
-            f.push(t.elapsed());
+            if !kho_only {
+                let ff = fts_filters(q);
+                let t = Instant::now();
+                fts.search(&q.text, &ff, 10)?;
+                f.push(t.elapsed());
+            }
         }
         k.sort();
         f.sort();

@@ -5,10 +5,12 @@
 //!
 //! The corpus is the articles of six Vietnamese codes
 //! (`scripts/fetch-search-corpus.py`). Each article is one document whose
-//! text is the article body (its title is not indexed); a query is an
-//! article title, and the relevant documents are the articles with that
-//! title (a few titles, such as `Phạm vi điều chỉnh`, head an article in
-//! several codes). The law articles carry no document numbers of their
+//! text is the article as the law prints it, heading line (`Điều 5. Phạm
+//! vi điều chỉnh`) and body; a query is an article title, and the relevant
+//! documents are the articles with that title (a few titles, such as `Phạm
+//! vi điều chỉnh`, head an article in several codes). A harder second task
+//! indexes the body alone, so that the title's words must be found in the
+//! article's prose. The law articles carry no document numbers of their
 //! own, so each is given a generated, unique one (`05/2016/QĐ-UBND`
 //! style, drawn from a small range so that many share their number, year
 //! or notation); a document-number query is one of those numbers written in
@@ -42,8 +44,17 @@ pub struct Row {
     pub note: String,
 }
 
-/// The documents: article bodies, each with a generated unique number.
-pub fn documents(articles: &[Article]) -> Vec<EvalDoc> {
+/// What of an article is indexed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArticleText {
+    /// `Điều N. Title`, a line break, the body: the article as printed.
+    WithHeading,
+    /// The body alone.
+    BodyOnly,
+}
+
+/// The documents: one per article, each with a generated unique number.
+pub fn documents(articles: &[Article], text: ArticleText) -> Vec<EvalDoc> {
     let mut rng = Rng::new(9);
     let mut seen = HashSet::new();
     articles
@@ -57,8 +68,12 @@ pub fn documents(articles: &[Article]) -> Vec<EvalDoc> {
                     break format!("{n:02}/{year}/{notation}");
                 }
             };
+            let body = match text {
+                ArticleText::WithHeading => format!("Điều {}. {}\n{}", a.article, a.title, a.body),
+                ArticleText::BodyOnly => a.body.clone(),
+            };
             EvalDoc {
-                body: a.body.clone(),
+                body,
                 doc_number: Some(number),
                 ..EvalDoc::default()
             }
@@ -98,30 +113,43 @@ pub fn number_spellings(number: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Runs every variant on both engines.
-pub fn evaluate(articles: &[Article], number_stride: usize) -> Result<Vec<Row>, BoxError> {
-    let docs = documents(articles);
-    let mut kho = Kho::new(None)?;
-    let t = Instant::now();
-    for (c, chunk) in docs.chunks(2000).enumerate() {
-        kho.add(
-            chunk
-                .iter()
-                .enumerate()
-                .map(|(i, d)| record_doc(c * 2000 + i, d))
-                .collect(),
-        )?;
-    }
-    eprintln!(
-        "kho: {} documents indexed in {:.1} s",
-        docs.len(),
-        t.elapsed().as_secs_f64()
-    );
-    let mut fts = Fts5::new(None)?;
-    fts.add(0, &docs)?;
-    fts.optimize()?;
+/// Both engines over the same documents.
+struct Engines {
+    kho: Kho,
+    fts: Fts5,
+}
 
-    let queries = title_queries(articles);
+impl Engines {
+    fn build(docs: &[EvalDoc]) -> Result<Engines, BoxError> {
+        let mut kho = Kho::new(None)?;
+        let t = Instant::now();
+        for (c, chunk) in docs.chunks(2000).enumerate() {
+            kho.add(
+                chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| record_doc(c * 2000 + i, d))
+                    .collect(),
+            )?;
+        }
+        eprintln!(
+            "kho: {} documents indexed in {:.1} s",
+            docs.len(),
+            t.elapsed().as_secs_f64()
+        );
+        let mut fts = Fts5::new(None)?;
+        fts.add(0, docs)?;
+        fts.optimize()?;
+        Ok(Engines { kho, fts })
+    }
+}
+
+/// Title queries in every variant, on both engines.
+fn title_rows(
+    engines: &Engines,
+    queries: &[(String, Vec<usize>)],
+    task: &str,
+) -> Result<Vec<Row>, BoxError> {
     let tcvn3 = LegacyEncoder::new(LegacyEncoding::Tcvn3);
     let vni = LegacyEncoder::new(LegacyEncoding::Vni);
     type Variant<'a> = (&'a str, Box<dyn Fn(&str) -> Option<String> + 'a>);
@@ -147,7 +175,7 @@ pub fn evaluate(articles: &[Article], number_stride: usize) -> Result<Vec<Row>, 
         let mut fts_runs = Vec::new();
         let mut changed = 0;
         let mut missing = 0;
-        for (title, relevant) in &queries {
+        for (title, relevant) in queries {
             let Some(q) = make(title) else {
                 missing += 1;
                 continue;
@@ -155,8 +183,8 @@ pub fn evaluate(articles: &[Article], number_stride: usize) -> Result<Vec<Row>, 
             if q != *title {
                 changed += 1;
             }
-            kho_runs.push((kho.search(&q, &none, K, false)?, relevant.clone()));
-            fts_runs.push((fts.search(&q, &no_fts_filter, K)?, relevant.clone()));
+            kho_runs.push((engines.kho.search(&q, &none, K, false)?, relevant.clone()));
+            fts_runs.push((engines.fts.search(&q, &no_fts_filter, K)?, relevant.clone()));
         }
         let mut note = format!(
             "{changed} of {} queries differ from the clean one",
@@ -166,12 +194,30 @@ pub fn evaluate(articles: &[Article], number_stride: usize) -> Result<Vec<Row>, 
             note.push_str(&format!("; {missing} not encodable, left out"));
         }
         rows.push(Row {
-            variant: format!("title → article, {name}"),
+            variant: format!("{task}, {name}"),
             kho: Quality::of(&kho_runs, K),
             fts5: Quality::of(&fts_runs, K),
             note,
         });
     }
+    Ok(rows)
+}
+
+/// Runs every variant on both engines: title queries on articles with
+/// their heading, then on bodies alone, then document numbers.
+pub fn evaluate(articles: &[Article], number_stride: usize) -> Result<Vec<Row>, BoxError> {
+    let queries = title_queries(articles);
+    let body_only = Engines::build(&documents(articles, ArticleText::BodyOnly))?;
+    let mut rows = title_rows(&body_only, &queries, "title → body without heading")?;
+    drop(body_only);
+    let docs = documents(articles, ArticleText::WithHeading);
+    let engines = Engines::build(&docs)?;
+    let mut main = title_rows(&engines, &queries, "title → article")?;
+    main.append(&mut rows);
+    let mut rows = main;
+    let (kho, fts) = (&engines.kho, &engines.fts);
+    let none = Filters::default();
+    let no_fts_filter = Fts5Filters::default();
 
     // Document numbers in several spellings.
     let mut per_spelling: BTreeMap<usize, (&str, Vec<_>, Vec<_>)> = BTreeMap::new();
