@@ -7,7 +7,8 @@
 //!        kho-bench signatures [--large-mb N] [--runs N] [--deadline-ms N]
 //!        kho-bench search-quality [--corpus FILE] [--number-stride N]
 //!        kho-bench search-indexing [--corpus FILE] [--docs N]
-//!        kho-bench search-latency [--corpus FILE] [--docs N] [--queries N] [--dir DIR]
+//!        kho-bench search-latency [--corpus FILE] [--docs N] [--queries N] [--dir DIR | --keep DIR] [--kho-only]
+//!        kho-bench gen-corpus [--corpus FILE] [--docs N] --out DIR
 
 mod parquet_export;
 mod search_corpus;
@@ -84,6 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("search-quality") => return search_quality::run(&args[2..]),
         Some("search-indexing") => return search_indexing::run(&args[2..]),
         Some("search-latency") => return search_latency::run(&args[2..]),
+        Some("gen-corpus") => return search_latency::write_corpus(&args[2..]),
         _ => {}
     }
     let arg = |name: &str, default: &str| -> String {

@@ -190,6 +190,43 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
+/// `kho-bench gen-corpus [--corpus FILE] [--docs N] --out DIR`: the first N
+/// documents of the latency corpus as text files and a `metadata.json` that
+/// `kho deposit --batch DIR/metadata.json` takes, to search them through
+/// `kho search`.
+pub fn write_corpus(args: &[String]) -> Result<(), BoxError> {
+    let arg = |name: &str| crate::search_corpus::arg(args, name);
+    let corpus = crate::search_corpus::corpus_arg(args);
+    let n: usize = arg("--docs").unwrap_or_else(|| "1000".into()).parse()?;
+    let out = PathBuf::from(arg("--out").ok_or("--out DIR is required")?);
+    std::fs::create_dir_all(&out)?;
+    let g = Generator::new(&load_articles(&corpus)?);
+    let mut entries = Vec::with_capacity(n);
+    for j in 0..n {
+        let d = g.doc(j);
+        let file = format!("{:07}.txt", j + 1);
+        std::fs::write(out.join(&file), d.body.as_bytes())?;
+        entries.push(serde_json::json!({
+            "file": file,
+            "kind": "incoming",
+            "doc_number": d.doc_number,
+            "doc_type": d.doc_type,
+            "issued_on": d.issued_on,
+            "issuer": d.agency,
+            "summary": d.title,
+        }));
+    }
+    std::fs::write(
+        out.join("metadata.json"),
+        serde_json::to_vec_pretty(&entries)?,
+    )?;
+    eprintln!(
+        "{n} documents and metadata.json written to {}",
+        out.display()
+    );
+    Ok(())
+}
+
 /// Builds both indexes of `n` generated documents in `work`; returns them,
 /// the time each took and the bytes of body text.
 fn build(
