@@ -22,9 +22,7 @@ use crate::document::{FileReport, RecordDoc, doc_key_parts};
 use crate::query::{self, Filters, ParsedQuery, QueryWord, SearchRequest, SortOrder};
 use crate::schema::{KhoSchema, TextFields, register_tokenizers};
 use crate::snippet::{Snippet, snippet};
-use crate::{
-    IndexChange, IndexError, IndexPosition, IndexedRecord, POSITION_FORMAT, SearchBackend,
-};
+use crate::{IndexBatch, IndexError, IndexPosition, IndexedRecord, POSITION_FORMAT, SearchBackend};
 
 /// Weight of a match in the title, summary and body.
 const TITLE_BOOST: f32 = 3.0;
@@ -568,6 +566,44 @@ fn days(d: time::Date) -> i64 {
     i64::from(d.to_julian_day()) - 2_440_588
 }
 
+/// A tantivy index writer: added documents go to segments on disk as the
+/// writer's memory fills, and become visible only at the commit.
+struct TantivyBatch<'a> {
+    backend: &'a TantivyBackend,
+    writer: tantivy::IndexWriter<TantivyDocument>,
+}
+
+impl IndexBatch for TantivyBatch<'_> {
+    fn delete(&mut self, record_id: &str) -> Result<(), IndexError> {
+        self.writer.delete_term(Term::from_field_text(
+            self.backend.fields.record_id,
+            record_id,
+        ));
+        Ok(())
+    }
+
+    fn upsert(&mut self, doc: &RecordDoc) -> Result<(), IndexError> {
+        self.delete(&doc.record_id)?;
+        self.writer.add_document(self.backend.to_document(doc))?;
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>, position: IndexPosition) -> Result<(), IndexError> {
+        let TantivyBatch {
+            backend,
+            mut writer,
+        } = *self;
+        let payload = serde_json::to_string(&position)
+            .map_err(|e| IndexError::Engine(format!("index position: {e}")))?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        writer.wait_merging_threads()?;
+        backend.reader.reload()?;
+        Ok(())
+    }
+}
+
 impl SearchBackend for TantivyBackend {
     fn position(&self) -> Result<Option<IndexPosition>, IndexError> {
         let metas = self.index.load_metas()?;
@@ -578,17 +614,21 @@ impl SearchBackend for TantivyBackend {
             .filter(|p| p.format_version == POSITION_FORMAT))
     }
 
-    fn apply(&mut self, change: IndexChange, position: IndexPosition) -> Result<(), IndexError> {
+    fn begin(
+        &mut self,
+        reset: bool,
+        expected_upserts: usize,
+    ) -> Result<Box<dyn IndexBatch + '_>, IndexError> {
         // A large change (a rebuild, a long catch-up) is indexed on every
         // core; a few records on one thread.
         let threads = match self.indexing_threads {
             Some(n) => n,
-            None if change.upserts.len() >= PARALLEL_INDEXING_FROM => {
+            None if expected_upserts >= PARALLEL_INDEXING_FROM => {
                 std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
             }
             None => 1,
         };
-        let mut writer: tantivy::IndexWriter<TantivyDocument> =
+        let writer: tantivy::IndexWriter<TantivyDocument> =
             match self.index.writer_with_num_threads(threads, WRITER_MEMORY) {
                 Ok(w) => w,
                 Err(tantivy::TantivyError::LockFailure(..)) => {
@@ -596,24 +636,13 @@ impl SearchBackend for TantivyBackend {
                 }
                 Err(e) => return Err(e.into()),
             };
-        if change.reset {
+        if reset {
             writer.delete_all_documents()?;
         }
-        for id in &change.deletes {
-            writer.delete_term(Term::from_field_text(self.fields.record_id, id));
-        }
-        for d in &change.upserts {
-            writer.delete_term(Term::from_field_text(self.fields.record_id, &d.record_id));
-            writer.add_document(self.to_document(d))?;
-        }
-        let payload = serde_json::to_string(&position)
-            .map_err(|e| IndexError::Engine(format!("index position: {e}")))?;
-        let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&payload);
-        prepared.commit()?;
-        writer.wait_merging_threads()?;
-        self.reader.reload()?;
-        Ok(())
+        Ok(Box::new(TantivyBatch {
+            backend: self,
+            writer,
+        }))
     }
 
     fn indexed(&self) -> Result<BTreeMap<String, IndexedRecord>, IndexError> {
@@ -817,6 +846,43 @@ mod tests {
         assert_eq!(found("\"vi dieu chinh pham\""), Vec::<String>::new());
         // Punctuation in the query is matched as the positions allow.
         assert_eq!(found("\"phạm vi, điều\""), ["r000", "r001"]);
+    }
+
+    fn ids(b: &TantivyBackend, q: &str) -> Vec<String> {
+        let mut ids: Vec<String> = b
+            .search(&SearchRequest::new(q))
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.record_id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn a_batch_is_invisible_until_committed_and_nothing_if_dropped() {
+        let mut b = TantivyBackend::in_memory().unwrap();
+        let change = IndexChange {
+            upserts: vec![doc(1, "văn bản cũ")],
+            ..Default::default()
+        };
+        b.apply(change, position(1)).unwrap();
+        // A rebuild that fails part-way (the batch is dropped): the old
+        // index and its position stay.
+        {
+            let mut batch = b.begin(true, 1).unwrap();
+            batch.upsert(&doc(2, "văn bản mới")).unwrap();
+        }
+        b.reader.reload().unwrap();
+        assert_eq!(ids(&b, "văn bản"), ["r001"]);
+        assert_eq!(b.position().unwrap().map(|p| p.journal_seq), Some(1));
+        // A rebuild that completes replaces everything at once.
+        let mut batch = b.begin(true, 1).unwrap();
+        batch.upsert(&doc(2, "văn bản mới")).unwrap();
+        batch.commit(position(2)).unwrap();
+        assert_eq!(ids(&b, "văn bản"), ["r002"]);
+        assert_eq!(b.position().unwrap().map(|p| p.journal_seq), Some(2));
     }
 
     #[test]

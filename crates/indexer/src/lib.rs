@@ -114,14 +114,45 @@ pub struct IndexedRecord {
     pub manifest_blake3: String,
 }
 
+/// Changes to an index, invisible until [`commit`](IndexBatch::commit);
+/// dropping the batch discards them and leaves the index as it was.
+pub trait IndexBatch: Send {
+    /// Removes a record.
+    fn delete(&mut self, record_id: &str) -> Result<(), IndexError>;
+    /// Adds a record, or replaces it.
+    fn upsert(&mut self, doc: &RecordDoc) -> Result<(), IndexError>;
+    /// Makes every change visible at once, with the position it brings the
+    /// index to.
+    fn commit(self: Box<Self>, position: IndexPosition) -> Result<(), IndexError>;
+}
+
 /// A search engine that holds Kho records. Embedded tantivy by default
 /// ([`TantivyBackend`]); a cluster engine can be fed the same pre-normalised
 /// [`RecordDoc`]s.
 pub trait SearchBackend {
     /// The journal position the index covers, `None` for an empty index.
     fn position(&self) -> Result<Option<IndexPosition>, IndexError>;
+    /// Starts a batch of changes that [`IndexBatch::commit`] makes visible
+    /// at once; `reset` removes every record first. A batch of any size stays
+    /// within the engine's memory budget (records are handed over one by
+    /// one), so a rebuild of a large archive does not hold its text in
+    /// memory. `expected_upserts` is a hint for sizing.
+    fn begin(
+        &mut self,
+        reset: bool,
+        expected_upserts: usize,
+    ) -> Result<Box<dyn IndexBatch + '_>, IndexError>;
     /// Applies a change and records the new position, atomically.
-    fn apply(&mut self, change: IndexChange, position: IndexPosition) -> Result<(), IndexError>;
+    fn apply(&mut self, change: IndexChange, position: IndexPosition) -> Result<(), IndexError> {
+        let mut batch = self.begin(change.reset, change.upserts.len())?;
+        for id in &change.deletes {
+            batch.delete(id)?;
+        }
+        for d in &change.upserts {
+            batch.upsert(d)?;
+        }
+        batch.commit(position)
+    }
     /// Every record indexed, by record id.
     fn indexed(&self) -> Result<std::collections::BTreeMap<String, IndexedRecord>, IndexError>;
     /// Runs a search.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::extract::{self, Extraction, Limits};
 use crate::{
-    IndexChange, IndexError, IndexPosition, POSITION_FORMAT, RecordDoc, SearchBackend,
+    IndexBatch, IndexError, IndexPosition, POSITION_FORMAT, RecordDoc, SearchBackend,
     TantivyBackend,
 };
 
@@ -172,23 +172,24 @@ pub async fn catch_up_backend(
             }
         }
     }
-    let mut change = IndexChange::default();
     let (present, gone): (Vec<RecordId>, Vec<RecordId>) = changed
         .into_iter()
         .partition(|id| archive.catalog().records.contains_key(id));
-    change.deletes = gone.iter().map(RecordId::to_string).collect();
+    let mut batch = backend.begin(false, present.len())?;
+    for id in &gone {
+        batch.delete(&id.to_string())?;
+    }
     let mut notes = Vec::new();
-    change.upserts = record_docs(archive, present, limits, &mut notes).await?;
-    let report = CatchUpReport {
+    let indexed = index_records(archive, present, limits, batch.as_mut(), &mut notes).await?;
+    batch.commit(target.clone())?;
+    Ok(CatchUpReport {
         from_seq: Some(from),
         to_seq: target.journal_seq,
         rebuilt: false,
-        indexed: change.upserts.len(),
-        deleted: change.deletes.len(),
+        indexed,
+        deleted: gone.len(),
         files_with_notes: notes,
-    };
-    backend.apply(change, target)?;
-    Ok(report)
+    })
 }
 
 /// [`rebuild`] on any backend.
@@ -198,23 +199,20 @@ pub async fn rebuild_backend(
     limits: &Limits,
 ) -> Result<CatchUpReport, IndexError> {
     let target = position_of(archive);
-    let mut change = IndexChange {
-        reset: true,
-        ..IndexChange::default()
-    };
-    let mut notes = Vec::new();
     let ids: Vec<RecordId> = archive.catalog().records.keys().copied().collect();
-    change.upserts = record_docs(archive, ids, limits, &mut notes).await?;
-    let report = CatchUpReport {
+    // Searches see the old index until the new one is committed whole.
+    let mut batch = backend.begin(true, ids.len())?;
+    let mut notes = Vec::new();
+    let indexed = index_records(archive, ids, limits, batch.as_mut(), &mut notes).await?;
+    batch.commit(target.clone())?;
+    Ok(CatchUpReport {
         from_seq: None,
         to_seq: target.journal_seq,
         rebuilt: true,
-        indexed: change.upserts.len(),
+        indexed,
         deleted: 0,
         files_with_notes: notes,
-    };
-    backend.apply(change, target)?;
-    Ok(report)
+    })
 }
 
 /// [`drift`] on any backend.
@@ -263,26 +261,31 @@ pub fn drift_backend(
 
 /// The document of a record's latest version, its files extracted. A
 /// record whose manifest cannot be read is left out (verify reports it).
-/// The documents of `ids`, in that order, built on every core: extraction
-/// and the Vietnamese pipeline run on blocking threads, several records at
-/// a time.
-async fn record_docs(
+/// Hands the documents of `ids` to `batch` as they are built, in that
+/// order: extraction and the Vietnamese pipeline run on blocking threads,
+/// several records at a time, and no more than those few documents are held
+/// in memory. Returns how many were indexed.
+async fn index_records(
     archive: &Archive,
     ids: Vec<RecordId>,
     limits: &Limits,
+    batch: &mut dyn IndexBatch,
     notes: &mut Vec<SkippedFile>,
-) -> Result<Vec<RecordDoc>, IndexError> {
+) -> Result<usize, IndexError> {
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 16));
     let mut built = futures::stream::iter(ids)
         .map(|id| async move { record_doc(archive, id, limits).await })
         .buffered(parallel);
-    let mut docs = Vec::new();
+    let mut indexed = 0;
     while let Some(result) = built.next().await {
         let (doc, mut skipped) = result?;
         notes.append(&mut skipped);
-        docs.extend(doc);
+        if let Some(doc) = doc {
+            batch.upsert(&doc)?;
+            indexed += 1;
+        }
     }
-    Ok(docs)
+    Ok(indexed)
 }
 
 async fn record_doc(
