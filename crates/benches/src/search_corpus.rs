@@ -306,6 +306,8 @@ impl Quality {
 /// Kho's indexer: documents go in as [`RecordDoc`]s built from metadata and
 /// the text of a file, exactly as a deposited record's are.
 pub struct Kho {
+    /// Whether searches also count facets (type, year, agency).
+    pub facets: bool,
     backend: TantivyBackend,
     seq: u64,
 }
@@ -351,7 +353,11 @@ impl Kho {
             Some(d) => TantivyBackend::open_or_create(d)?,
             None => TantivyBackend::in_memory()?,
         };
-        Ok(Kho { backend, seq: 0 })
+        Ok(Kho {
+            facets: false,
+            backend,
+            seq: 0,
+        })
     }
 
     /// Indexes on `threads` threads whatever the size of a change.
@@ -391,7 +397,7 @@ impl Kho {
             sort: SortOrder::Relevance,
             limit,
             snippets,
-            facets: false,
+            facets: self.facets,
         };
         match self.backend.search(&request) {
             Ok(r) => Ok(r

@@ -284,7 +284,7 @@ fn build(
     Ok((kho, fts, kho_time, fts_time, bytes))
 }
 
-/// `kho-bench search-latency [--corpus FILE] [--docs N] [--queries N] [--dir DIR | --keep DIR] [--kho-only]`
+/// `kho-bench search-latency [--corpus FILE] [--docs N] [--queries N] [--dir DIR | --keep DIR] [--kho-only] [--facets]`
 pub fn run(args: &[String]) -> Result<(), BoxError> {
     let arg = |name: &str| crate::search_corpus::arg(args, name);
     let corpus = crate::search_corpus::corpus_arg(args);
@@ -309,7 +309,7 @@ pub fn run(args: &[String]) -> Result<(), BoxError> {
     let g = Generator::new(&load_articles(&corpus)?);
     eprintln!("{} sentences, {} titles", g.sentences.len(), g.titles.len());
 
-    let (kho, fts, kho_time, fts_time, bytes) = if marker.is_file() {
+    let (mut kho, fts, kho_time, fts_time, bytes) = if marker.is_file() {
         eprintln!("reusing the indexes in {}", work.display());
         let kho = Kho::new(Some(&work.join("kho")))?;
         let fts = Fts5::open(&work.join("fts5.sqlite"))?;
@@ -324,6 +324,9 @@ pub fn run(args: &[String]) -> Result<(), BoxError> {
         built
     };
 
+    // `--facets`: every search also counts type, year and agency facets,
+    // as the web UI asks.
+    kho.facets = args.iter().any(|a| a == "--facets");
     let qs = queries(&g, n, per_kind);
     // Warm-up: the first 50 queries once on each engine, not counted.
     for q in qs.iter().take(50) {

@@ -21,7 +21,7 @@ use tantivy::{
 use crate::document::{FileReport, RecordDoc, doc_key_parts};
 use crate::query::{self, Filters, ParsedQuery, QueryWord, SearchRequest, SortOrder};
 use crate::schema::{KhoSchema, TextFields, register_tokenizers};
-use crate::snippet::{Snippet, snippet};
+use crate::snippet::{Snippet, Terms, snippet};
 use crate::{IndexBatch, IndexError, IndexPosition, IndexedRecord, POSITION_FORMAT, SearchBackend};
 
 /// Weight of a match in the title, summary and body.
@@ -426,13 +426,7 @@ impl TantivyBackend {
         out
     }
 
-    fn hit(
-        &self,
-        doc: &TantivyDocument,
-        score: f32,
-        terms: &[String],
-        snippets: bool,
-    ) -> SearchHit {
+    fn hit(&self, doc: &TantivyDocument, score: f32, terms: &Terms, snippets: bool) -> SearchHit {
         let f = &self.fields;
         let text = |field| {
             doc.get_first(field)
@@ -723,7 +717,7 @@ impl SearchBackend for TantivyBackend {
                 .collect(),
         };
         let (total, total_exact) = count_up_to(&searcher, matching.as_ref(), TOTAL_EXACT_UP_TO)?;
-        let terms = parsed.fold_terms();
+        let terms = parsed.highlight_terms();
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;

@@ -176,17 +176,26 @@ impl ParsedQuery {
             && self.doc_parts.is_empty()
     }
 
-    /// Every folded word of the query (for highlighting).
-    pub fn fold_terms(&self) -> Vec<String> {
-        let mut terms: Vec<String> = self
+    /// The words to highlight: folded when typed without diacritics, exact
+    /// when typed with them.
+    pub fn highlight_terms(&self) -> crate::snippet::Terms {
+        let mut t = crate::snippet::Terms::default();
+        for w in self
             .words
             .iter()
             .chain(self.phrases.iter().flat_map(|p| p.words.iter()))
-            .map(|w| w.fold.clone())
-            .collect();
-        terms.sort();
-        terms.dedup();
-        terms
+        {
+            if w.has_diacritics() {
+                t.exact.push(w.exact.clone());
+            } else {
+                t.plain.push(w.fold.clone());
+            }
+        }
+        for v in [&mut t.plain, &mut t.exact] {
+            v.sort();
+            v.dedup();
+        }
+        t
     }
 }
 

@@ -72,8 +72,47 @@ fn fold_word_into(word: &str, out: &mut String) {
     }
 }
 
-/// The best passage of `text` for the folded query words `terms` (sorted).
-pub fn snippet(text: &str, terms: &[String]) -> Snippet {
+/// The query words a snippet highlights: a word typed without diacritics
+/// highlights every spelling of it (`ban`: `bàn`, `bản`, `BAN`); a word
+/// typed with them highlights that word only (`tài`, not `tại`), unless the
+/// text has none of them, as in a text written without diacritics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// Folded words typed without diacritics, sorted.
+    pub plain: Vec<String>,
+    /// Exact forms of words typed with diacritics, sorted.
+    pub exact: Vec<String>,
+}
+
+impl Terms {
+    /// Every query word folded, sorted.
+    fn all_folded(&self) -> Vec<String> {
+        let mut all = self.plain.clone();
+        all.extend(self.exact.iter().map(|e| fold_word(e)));
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
+/// The best passage of `text` for the query words `terms`.
+pub fn snippet(text: &str, terms: &Terms) -> Snippet {
+    let strict = passage(text, &terms.plain, &terms.exact);
+    if !strict.highlights.is_empty() || terms.exact.is_empty() {
+        return strict;
+    }
+    passage(text, &terms.all_folded(), &[])
+}
+
+/// The best passage for folded words `plain` and exact words `exact` (both
+/// sorted).
+fn passage(text: &str, plain: &[String], exact: &[String]) -> Snippet {
+    let exact_folds: Vec<String> = {
+        let mut f: Vec<String> = exact.iter().map(|e| fold_word(e)).collect();
+        f.sort();
+        f
+    };
+    let terms_len = plain.len() + exact.len();
     let mut end = text.len().min(MAX_SCAN_BYTES);
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -84,7 +123,15 @@ pub fn snippet(text: &str, terms: &[String]) -> Snippet {
         .map(|w| {
             let start = w.as_ptr() as usize - scanned.as_ptr() as usize;
             fold_word_into(w, &mut folded);
-            let term = terms.binary_search(&folded).ok();
+            let term = match plain.binary_search(&folded) {
+                Ok(i) => Some(i),
+                // The exact form only of words that fold like an exact term.
+                Err(_) if exact_folds.binary_search(&folded).is_ok() => exact
+                    .binary_search(&vietnamese::exact_form(w))
+                    .ok()
+                    .map(|i| plain.len() + i),
+                Err(_) => None,
+            };
             (start, start + w.len(), term)
         })
         .collect();
@@ -93,7 +140,7 @@ pub fn snippet(text: &str, terms: &[String]) -> Snippet {
     }
     // The window with the most distinct query words, then the most matches.
     let mut best = (0usize, 0usize, 0usize);
-    let mut counts = vec![0usize; terms.len()];
+    let mut counts = vec![0usize; terms_len];
     let (mut distinct, mut total) = (0usize, 0usize);
     for i in 0..words.len() {
         if let Some(t) = words[i].2 {
@@ -147,10 +194,26 @@ pub fn snippet(text: &str, terms: &[String]) -> Snippet {
 mod tests {
     use super::*;
 
-    fn terms(t: &[&str]) -> Vec<String> {
-        let mut v: Vec<String> = t.iter().map(|s| s.to_string()).collect();
-        v.sort();
-        v
+    fn terms(t: &[&str]) -> Terms {
+        let mut plain: Vec<String> = t.iter().map(|s| s.to_string()).collect();
+        plain.sort();
+        Terms {
+            plain,
+            exact: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn words_typed_with_diacritics_highlight_that_word_only() {
+        let t = Terms {
+            plain: vec!["gia".into()],
+            exact: vec!["sản".into(), "tài".into()],
+        };
+        let s = snippet("Tài sản tại gia, TÀI SẢN", &t);
+        assert_eq!(s.marked("[", "]"), "[Tài] [sản] tại [gia], [TÀI] [SẢN]");
+        // A text without diacritics still shows where the words are.
+        let s = snippet("tai san cua ho", &t);
+        assert_eq!(s.marked("[", "]"), "[tai] [san] cua ho");
     }
 
     #[test]
@@ -182,6 +245,6 @@ mod tests {
     #[test]
     fn empty_text_gives_an_empty_snippet() {
         assert_eq!(snippet("", &terms(&["a"])), Snippet::default());
-        assert_eq!(snippet(" ,. ", &[]), Snippet::default());
+        assert_eq!(snippet(" ,. ", &Terms::default()), Snippet::default());
     }
 }
