@@ -1,5 +1,6 @@
 //! Records management and backup through `kho serve`: dossiers, retention, holds,
-//! an approved disposition executed over HTTP, registers export, backup runs and
+//! an approved disposition executed over HTTP and its backup copies pruned, registers
+//! export, backup runs and
 //! verifications by the backup role, and bodies or headers the server refuses.
 
 mod common;
@@ -32,7 +33,11 @@ fn deposit_variant(s: &Server, token: &str, extra: &str) -> (String, Vec<u8>) {
 
 #[test]
 fn a_records_manager_runs_a_disposition_through_the_api() {
-    let s = Server::start();
+    let s = Server::start_with_config(
+        "[backup.targets.disk2]\nurl = \"backup-disk2\"\n[serve]\nbackup_interval_minutes = 0\n",
+    );
+    let target_blobs = || files_under(&s.dir().join("backup-disk2/blobs")).len();
+    let backup = s.add_user("sao-luu", "backup");
     let archivist = s.add_user("lan", "archivist");
     let officer = s.add_user("minh", "officer");
     let auditor = s.add_user("hoa", "auditor");
@@ -184,6 +189,13 @@ fn a_records_manager_runs_a_disposition_through_the_api() {
     assert_eq!(r.status, 200, "{}", text(&r));
     assert_eq!(r.json()["state"], "approved");
 
+    // The backup target has both records' bytes before the destruction.
+    let run = s.post_json("/api/v1/backup/runs", &backup, &json!({}));
+    assert_eq!(run.status, 200, "{}", text(&run));
+    assert_eq!(run.json()["ok"], true, "{}", run.json());
+    let on_target = target_blobs();
+    assert!(on_target >= 2, "{on_target}");
+
     let before = blobs(&s).len();
     let exec = |token: &str| {
         s.req(
@@ -208,6 +220,78 @@ fn a_records_manager_runs_a_disposition_through_the_api() {
         text(&again)
     );
     assert_eq!(blobs(&s).len(), before - 1);
+
+    // Pruning the target: refused until a run follows the destruction, then
+    // kept while a hold ordered after it covers the record, then done.
+    let prune = |dry_run: bool| {
+        s.post_json(
+            "/api/v1/backup/prunes",
+            &backup,
+            &json!({ "target": "disk2", "dry_run": dry_run }),
+        )
+    };
+    let early = prune(false);
+    assert_eq!(early.status, 422, "{}", text(&early));
+    assert_eq!(early.json()["code"], "not_disposable");
+    assert!(
+        text(&early).contains("before the deletion"),
+        "{}",
+        text(&early)
+    );
+    assert_eq!(
+        s.post_json("/api/v1/backup/prunes", &archivist, &json!({}))
+            .status,
+        403
+    );
+    let run = s.post_json("/api/v1/backup/runs", &backup, &json!({}));
+    assert_eq!(run.status, 200, "{}", text(&run));
+    let late_hold = s.post_json(
+        "/api/v1/holds",
+        &admin,
+        &json!({ "record": gone, "reason": "kháng nghị", "authority": "VKSND tỉnh" }),
+    );
+    assert_eq!(late_hold.status, 201, "{}", text(&late_hold));
+    let held = prune(false);
+    assert_eq!(held.status, 200, "{}", text(&held));
+    let t = &held.json()["targets"][0];
+    assert_eq!(t["deleted"].as_array().map(Vec::len), Some(0), "{t}");
+    assert_eq!(t["kept_held"].as_array().map(Vec::len), Some(1), "{t}");
+    assert_eq!(target_blobs(), on_target, "a held copy was pruned");
+    let late_id = late_hold.json()["id"]
+        .as_str()
+        .expect("hold id")
+        .to_string();
+    let r = s.post_json(
+        &format!("/api/v1/holds/{late_id}/release"),
+        &admin,
+        &json!({ "reason": "đã giải quyết" }),
+    );
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let dry = prune(true);
+    assert_eq!(dry.status, 200, "{}", text(&dry));
+    assert_eq!(
+        dry.json()["targets"][0]["deleted"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(target_blobs(), on_target, "a dry run deleted a copy");
+    let done = prune(false);
+    assert_eq!(done.status, 200, "{}", text(&done));
+    assert_eq!(
+        done.json()["targets"][0]["deleted"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(target_blobs(), on_target - 1);
+    let pruned_events = s
+        .journal_events(&auditor)
+        .into_iter()
+        .filter(|e| e["type"] == "backup.pruned")
+        .count();
+    assert_eq!(
+        pruned_events, 1,
+        "one journaled prune, none for the dry run or the held one"
+    );
 
     // The destroyed record explains itself; the kept one is intact.
     let view = s.get(&format!("/api/v1/records/{gone}"), &officer);
