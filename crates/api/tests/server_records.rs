@@ -1,7 +1,7 @@
 //! Records management and backup through `kho serve`: dossiers, retention, holds,
 //! an approved disposition executed over HTTP and its backup copies pruned, registers
-//! export, backup runs and
-//! verifications by the backup role, and bodies or headers the server refuses.
+//! export, backup runs and verifications by the backup role, and bodies or headers
+//! the server refuses.
 
 mod common;
 
