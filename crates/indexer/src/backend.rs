@@ -766,23 +766,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_matching_shape_finds_the_records_the_ranking_shape_finds() {
+    /// An index of records `r000`, `r001`, … with these summaries.
+    fn backend_with(texts: &[&str]) -> TantivyBackend {
         let mut b = TantivyBackend::in_memory().unwrap();
-        let texts = [
-            "văn bản điện tử",
-            "van ban dien tu",
-            "hồ sơ, văn bản",
-            "bàn ghế văn phòng",
-            "điện tử viễn thông",
-            "Quyết định 05/2016/QĐ-UBND",
-        ];
         let upserts = texts.iter().enumerate().map(|(i, t)| doc(i, t)).collect();
         let change = IndexChange {
             upserts,
             ..Default::default()
         };
         b.apply(change, position(1)).unwrap();
+        b
+    }
+
+    #[test]
+    fn the_matching_shape_finds_the_records_the_ranking_shape_finds() {
+        let b = backend_with(&[
+            "văn bản điện tử",
+            "van ban dien tu",
+            "hồ sơ, văn bản",
+            "bàn ghế văn phòng",
+            "điện tử viễn thông",
+            "Quyết định 05/2016/QĐ-UBND",
+        ]);
         let searcher = b.reader.searcher();
         let none = Filters::default();
         for text in [
@@ -807,30 +812,13 @@ mod tests {
 
     #[test]
     fn a_phrase_is_not_found_across_punctuation() {
-        let mut b = TantivyBackend::in_memory().unwrap();
-        let texts = [
+        let b = backend_with(&[
             "quy định phạm vi điều chỉnh",
             "phạm vi, điều chỉnh sau",
             "điều chỉnh phạm vi",
             "pham vi dieu chinh",
-        ];
-        let upserts = texts.iter().enumerate().map(|(i, t)| doc(i, t)).collect();
-        let change = IndexChange {
-            upserts,
-            ..Default::default()
-        };
-        b.apply(change, position(1)).unwrap();
-        let found = |q: &str| {
-            let mut ids: Vec<String> = b
-                .search(&SearchRequest::new(q))
-                .unwrap()
-                .hits
-                .into_iter()
-                .map(|h| h.record_id)
-                .collect();
-            ids.sort();
-            ids
-        };
+        ]);
+        let found = |q: &str| ids(&b, q);
         // With diacritics: the exact phrase, words next to each other.
         assert_eq!(found("\"phạm vi điều chỉnh\""), ["r000"]);
         assert_eq!(found("\"vi điều\""), ["r000"]);
