@@ -98,8 +98,37 @@ pub(crate) fn load_schedule(cfg: &Config, base: &Path) -> anyhow::Result<Schedul
     })
 }
 
-/// Most records a query hold may find for the index to decide it; beyond, it blocks.
-const MAX_QUERY_HOLD_HITS: usize = 100_000;
+/// Most records a query hold may find for the index to decide it (as far as
+/// a search counts exactly and pages); beyond, it blocks.
+const MAX_QUERY_HOLD_HITS: usize = indexer::query::MAX_WINDOW;
+
+/// Every record a query matches, page by page; `None` when the query fails,
+/// matches more than [`MAX_QUERY_HOLD_HITS`], or the pages do not add up to
+/// the total.
+fn all_matches(backend: &dyn indexer::SearchBackend, q: &str) -> Option<HashSet<String>> {
+    let mut req = indexer::SearchRequest::new(q.to_string());
+    req.snippets = false;
+    req.facets = false;
+    req.limit = indexer::query::MAX_LIMIT;
+    let first = backend.search(&req).ok()?;
+    if !first.total_exact || first.total > MAX_QUERY_HOLD_HITS {
+        return None;
+    }
+    let total = first.total;
+    let mut ids: HashSet<String> = first.hits.into_iter().map(|h| h.record_id).collect();
+    let mut offset = req.limit;
+    while offset < total {
+        req.offset = offset;
+        req.limit = indexer::query::MAX_LIMIT.min(total - offset);
+        let page = backend.search(&req).ok()?;
+        if page.total != total || page.hits.is_empty() {
+            return None;
+        }
+        offset += page.hits.len();
+        ids.extend(page.hits.into_iter().map(|h| h.record_id));
+    }
+    (ids.len() == total).then_some(ids)
+}
 
 /// Decides query holds with the search index. A query is decided only when the
 /// index covers the whole journal and the query runs; any other query hold stays
@@ -122,26 +151,13 @@ impl IndexMatcher {
             .collect()
     }
 
-    /// Runs each hold query on an index that covers the whole journal; a query
-    /// that fails or finds too much stays undecided (and so blocks).
+    /// Runs each hold query on an index that covers the whole journal, page
+    /// by page; a query that fails or finds too much stays undecided (and so
+    /// blocks).
     pub fn run_queries(backend: &dyn indexer::SearchBackend, queries: Vec<String>) -> IndexMatcher {
         let mut found = HashMap::new();
         for q in queries {
-            let mut req = indexer::SearchRequest::new(q.clone());
-            req.snippets = false;
-            req.facets = false;
-            req.limit = 1;
-            let Ok(first) = backend.search(&req) else {
-                continue;
-            };
-            if !first.total_exact || first.total > MAX_QUERY_HOLD_HITS {
-                continue;
-            }
-            req.limit = first.total.max(1);
-            if let Ok(all) = backend.search(&req)
-                && all.hits.len() == all.total
-            {
-                let ids = all.hits.into_iter().map(|h| h.record_id).collect();
+            if let Some(ids) = all_matches(backend, &q) {
                 found.insert(q, ids);
             }
         }
@@ -699,4 +715,61 @@ async fn dispose(rc: Rc, cmd: DisposeCommand) -> anyhow::Result<ExitCode> {
         println!("{}\t{}", d.id(), d.state);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use indexer::{IndexChange, IndexPosition, RecordDoc, SearchBackend, TantivyBackend};
+
+    fn backend(n: usize) -> TantivyBackend {
+        let mut b = TantivyBackend::in_memory().unwrap();
+        let upserts = (0..n)
+            .map(|i| {
+                let summary = if i % 3 == 0 {
+                    "tranh chấp đất đai"
+                } else {
+                    "văn bản khác"
+                };
+                let md = serde_json::json!({ "summary": summary });
+                RecordDoc::new(format!("r{i:05}"), 1, "m".into(), &md, Vec::new())
+            })
+            .collect();
+        let change = IndexChange {
+            upserts,
+            ..IndexChange::default()
+        };
+        let position = IndexPosition {
+            format_version: indexer::POSITION_FORMAT,
+            store_id: "s".into(),
+            journal_seq: 1,
+        };
+        b.apply(change, position).unwrap();
+        b
+    }
+
+    #[test]
+    fn a_query_hold_is_decided_over_several_pages_of_matches() {
+        // 2,334 matches: three pages of at most 1,000.
+        let b = backend(7_000);
+        let ids = all_matches(&b, "tranh chấp đất đai").unwrap();
+        assert_eq!(ids.len(), 2_334);
+        assert!(ids.contains("r00000") && ids.contains("r06999"));
+        assert!(!ids.contains("r00001"));
+        let m = IndexMatcher::run_queries(&b, vec!["tranh chấp".into(), "không có".into()]);
+        assert_eq!(m.found["tranh chấp"].len(), 2_334);
+        assert!(m.found["không có"].is_empty());
+    }
+
+    #[test]
+    fn a_query_hold_matching_more_than_a_search_counts_stays_undecided() {
+        let b = backend(MAX_QUERY_HOLD_HITS * 3 + 6);
+        assert!(all_matches(&b, "tranh chấp").is_none());
+        assert!(
+            !IndexMatcher::run_queries(&b, vec!["tranh chấp".into()])
+                .found
+                .contains_key("tranh chấp")
+        );
+    }
 }

@@ -102,6 +102,7 @@ pub async fn search(index_dir: &Path, args: SearchArgs, json: bool) -> anyhow::R
             Sort::Date => SortOrder::Date,
         },
         limit: args.limit,
+        offset: 0,
         snippets: true,
         facets: true,
     };

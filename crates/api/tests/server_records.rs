@@ -440,8 +440,43 @@ fn the_backup_role_keeps_two_targets_in_sync_and_verification_finds_damage() {
     let archivist = s.add_user("lan", "archivist");
     let backup = s.add_user("sao-luu", "backup");
     let auditor = s.add_user("hoa", "auditor");
-    deposit_variant(&s, &archivist, "\nmột");
-    deposit_variant(&s, &archivist, "\nhai");
+    let (one, _) = deposit_variant(&s, &archivist, "\nmột");
+    let (two, _) = deposit_variant(&s, &archivist, "\nhai");
+
+    // Search pages: one record a page, each page its own; past the deepest
+    // result a search reaches, refused with the field named.
+    let page = |n: usize| {
+        let r = s.get(
+            &format!("/api/v1/search?q=quyet+dinh&per_page=1&page={n}"),
+            &archivist,
+        );
+        assert_eq!(r.status, 200, "{}", text(&r));
+        let j = r.json();
+        assert_eq!(
+            (j["total"].as_u64(), j["total_exact"].as_bool()),
+            (Some(2), Some(true)),
+            "{j}"
+        );
+        j["hits"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|h| h["record_id"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    let mut both = [page(1), page(2)].concat();
+    both.sort();
+    let mut want = vec![one, two];
+    want.sort();
+    assert_eq!(both, want);
+    assert!(page(3).is_empty());
+    let deep = s.get(
+        "/api/v1/search?q=quyet+dinh&per_page=100&page=101",
+        &archivist,
+    );
+    assert_eq!(deep.status, 400, "{}", text(&deep));
+    assert_eq!(deep.json()["code"], "page_too_deep");
 
     for token in [&archivist, &auditor, &s.admin] {
         assert_eq!(

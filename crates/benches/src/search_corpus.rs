@@ -396,6 +396,7 @@ impl Kho {
             filters: filters.clone(),
             sort: SortOrder::Relevance,
             limit,
+            offset: 0,
             snippets,
             facets: self.facets,
         };

@@ -38,7 +38,7 @@ const DOC_PART_BOOST: f32 = 8.0;
 /// Matches are counted exactly up to this many; beyond, the total says
 /// "more than" (as search engines report "about 10,000 results"): counting
 /// a common word's million matches would cost more than finding the best ten.
-pub const TOTAL_EXACT_UP_TO: usize = 10_000;
+pub const TOTAL_EXACT_UP_TO: usize = query::MAX_WINDOW;
 /// Changes of at least this many records are indexed on several threads.
 const PARALLEL_INDEXING_FROM: usize = 256;
 /// Memory of the index writer (shared by its threads).
@@ -708,12 +708,15 @@ impl SearchBackend for TantivyBackend {
         let top: Vec<(f32, DocAddress)> = match request.sort {
             SortOrder::Relevance => searcher.search(
                 query.as_ref(),
-                &TopDocs::with_limit(request.limit).order_by_score(),
+                &TopDocs::with_limit(request.limit)
+                    .and_offset(request.offset)
+                    .order_by_score(),
             )?,
             SortOrder::Date => searcher
                 .search(
                     query.as_ref(),
                     &TopDocs::with_limit(request.limit)
+                        .and_offset(request.offset)
                         .order_by_fast_field::<i64>("sort_date", Order::Desc),
                 )?
                 .into_iter()

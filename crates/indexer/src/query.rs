@@ -14,6 +14,10 @@ pub const MAX_QUERY_BYTES: usize = 1024;
 pub const MAX_QUERY_WORDS: usize = 64;
 /// Most results one request may ask for.
 pub const MAX_LIMIT: usize = 1000;
+/// Deepest result a request may reach (`offset + limit`): matches are
+/// ranked and counted exactly this far
+/// ([`TOTAL_EXACT_UP_TO`](crate::TOTAL_EXACT_UP_TO)).
+pub const MAX_WINDOW: usize = 10_000;
 
 /// Result order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -69,6 +73,8 @@ pub struct SearchRequest {
     pub sort: SortOrder,
     /// Most results.
     pub limit: usize,
+    /// Best results skipped before those returned (paging).
+    pub offset: usize,
     /// Whether to compute snippets.
     pub snippets: bool,
     /// Whether to compute facets.
@@ -84,6 +90,7 @@ impl SearchRequest {
             filters: Filters::default(),
             sort: SortOrder::Relevance,
             limit: 10,
+            offset: 0,
             snippets: true,
             facets: true,
         }
@@ -103,6 +110,16 @@ pub enum QueryError {
     /// A limit of zero or over [`MAX_LIMIT`].
     #[error("limit must be between 1 and {MAX_LIMIT}, not {0}")]
     BadLimit(usize),
+    /// `offset + limit` past [`MAX_WINDOW`].
+    #[error(
+        "results past the first {MAX_WINDOW} cannot be paged to (offset {offset} + limit {limit}): narrow the query"
+    )]
+    TooDeep {
+        /// Results skipped.
+        offset: usize,
+        /// Results asked for.
+        limit: usize,
+    },
     /// `from` after `to`.
     #[error("the date range is empty: --from {from} is after --to {to}")]
     EmptyDateRange {
@@ -205,6 +222,12 @@ const QUOTES: &[char] = &['"', '“', '”', '„', '«', '»'];
 pub fn parse(request: &SearchRequest) -> Result<ParsedQuery, QueryError> {
     if request.limit == 0 || request.limit > MAX_LIMIT {
         return Err(QueryError::BadLimit(request.limit));
+    }
+    if request.offset.saturating_add(request.limit) > MAX_WINDOW {
+        return Err(QueryError::TooDeep {
+            offset: request.offset,
+            limit: request.limit,
+        });
     }
     if let (Some(from), Some(to)) = (request.filters.from, request.filters.to)
         && from > to

@@ -1405,12 +1405,12 @@ pub(crate) async fn run_search(
     let per_page = q.per_page.unwrap_or(10).clamp(1, 100);
     let page = q.page.unwrap_or(1).max(1);
     let want = page.saturating_mul(per_page);
-    if want > indexer::query::MAX_LIMIT {
+    if want > indexer::query::MAX_WINDOW {
         return Err(ApiError::bad_request(
             "page_too_deep",
             format!(
                 "at most {} results can be paged through: narrow the query",
-                indexer::query::MAX_LIMIT
+                indexer::query::MAX_WINDOW
             ),
         )
         .field("page"));
@@ -1437,12 +1437,13 @@ pub(crate) async fn run_search(
                 .field("sort"));
             }
         },
-        limit: want,
+        limit: per_page,
+        offset: want - per_page,
         snippets: true,
         facets: true,
     };
     let st = state.clone();
-    let mut results = tokio::task::spawn_blocking(move || {
+    let results = tokio::task::spawn_blocking(move || {
         let guard = st.index.blocking_read();
         match guard.as_ref() {
             Some(b) => indexer::SearchBackend::search(b, &request),
@@ -1460,8 +1461,6 @@ pub(crate) async fn run_search(
         )])
         .await?;
     state.metrics.searches.fetch_add(1, Ordering::Relaxed);
-    let skip = (page - 1) * per_page;
-    results.hits = results.hits.into_iter().skip(skip).collect();
     Ok((results, page, per_page))
 }
 

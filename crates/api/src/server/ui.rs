@@ -445,7 +445,12 @@ async fn search_page(
         );
     }
     body.push_str("</ol>");
-    let pages = r.total.div_ceil(per_page).max(1);
+    // Pages past the deepest result a search may reach are not offered.
+    let pages = r
+        .total
+        .min(indexer::query::MAX_WINDOW)
+        .div_ceil(per_page)
+        .max(1);
     body.push_str("<nav aria-label=\"Phân trang\"><p>");
     if page_no > 1 {
         let _ = write!(
