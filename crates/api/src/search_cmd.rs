@@ -18,7 +18,8 @@ use crate::cli::UsageError;
 /// Arguments of `kho search`.
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
-    /// What to look for: words with or without diacritics, "quoted phrases", document numbers.
+    /// What to look for: words with or without diacritics, "quoted phrases" (words in
+    /// order, not across punctuation), document numbers.
     query: String,
     /// Issued on or after this date (YYYY-MM-DD).
     #[arg(long)]

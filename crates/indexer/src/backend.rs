@@ -59,7 +59,10 @@ enum Shape {
 pub struct SearchHit {
     /// Record id.
     pub record_id: String,
-    /// Relevance score (0 when sorted by date only).
+    /// Relevance score (0 when sorted by date only), to four decimals: its
+    /// last bits depend on the order in which the engine adds the matching
+    /// terms, which differs between index layouts (a rebuilt index against one
+    /// kept by deposits), and the same records must rank the same.
     pub score: f32,
     /// Document number as written.
     pub doc_number: Option<String>,
@@ -559,6 +562,11 @@ fn count_up_to(
     Ok((n, true))
 }
 
+/// A score to four decimals.
+fn rounded(score: f32) -> f32 {
+    (score * 1e4).round() / 1e4
+}
+
 /// Days since 1970-01-01.
 fn days(d: time::Date) -> i64 {
     i64::from(d.to_julian_day()) - 2_440_588
@@ -728,7 +736,7 @@ impl SearchBackend for TantivyBackend {
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            hits.push(self.hit(&doc, score, &terms, request.snippets));
+            hits.push(self.hit(&doc, rounded(score), &terms, request.snippets));
         }
         // Equal scores in record-id order, whatever the segment layout.
         if request.sort == SortOrder::Relevance {
