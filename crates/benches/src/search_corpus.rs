@@ -342,6 +342,39 @@ pub fn record_doc(id: usize, d: &EvalDoc) -> RecordDoc {
     )
 }
 
+/// The records of `docs` (ids from `first`), the pipeline on `threads`
+/// threads, in order.
+pub fn record_docs(
+    docs: &[EvalDoc],
+    first: usize,
+    threads: usize,
+) -> Result<Vec<RecordDoc>, BoxError> {
+    let per = docs.len().div_ceil(threads.max(1)).max(1);
+    let records: Vec<RecordDoc> = std::thread::scope(|s| {
+        let handles: Vec<_> = docs
+            .chunks(per)
+            .enumerate()
+            .map(|(c, chunk)| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(i, d)| record_doc(first + c * per + i, d))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    if records.len() != docs.len() {
+        return Err("a pipeline thread failed".into());
+    }
+    Ok(records)
+}
+
 fn record_id(id: usize) -> String {
     format!("{id:09}")
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use tantivy::schema::{STORED, STRING, Schema, TEXT};
 use tantivy::{Index, TantivyDocument};
 
-use crate::search_corpus::{Article, BoxError, EvalDoc, Kho, Rng, load_articles, record_doc};
+use crate::search_corpus::{Article, BoxError, EvalDoc, Kho, Rng, load_articles, record_docs};
 
 /// Writer memory of the raw baseline, the same as Kho's index writer.
 const WRITER_MEMORY: usize = 64 << 20;
@@ -63,29 +63,7 @@ pub fn kho_rate(docs: &[EvalDoc], threads: usize) -> Result<(f64, f64), BoxError
     let mut kho = Kho::new(None)?;
     kho.set_indexing_threads(threads);
     let t = Instant::now();
-    let per = docs.len().div_ceil(threads.max(1)).max(1);
-    let records: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = docs
-            .chunks(per)
-            .enumerate()
-            .map(|(c, chunk)| {
-                s.spawn(move || {
-                    chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(i, d)| record_doc(c * per + i, d))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    if records.len() != docs.len() {
-        return Err("a pipeline thread failed".into());
-    }
+    let records = record_docs(docs, 0, threads)?;
     let pipeline = t.elapsed();
     kho.add(records)?;
     let all = t.elapsed();

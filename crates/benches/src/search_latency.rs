@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use indexer::Filters;
 
 use crate::search_corpus::{
-    BoxError, EvalDoc, Fts5, Fts5Filters, Kho, Rng, load_articles, record_doc, strip_diacritics,
+    BoxError, EvalDoc, Fts5, Fts5Filters, Kho, Rng, load_articles, record_docs, strip_diacritics,
 };
 
 const TYPES: &[(&str, &str)] = &[
@@ -246,27 +246,7 @@ fn build(
         let t = Instant::now();
         // The pipeline on both cores, then one commit (as catch-up applies
         // one change per batch of records).
-        let half = docs.len() / 2;
-        let (a, b) = docs.split_at(half);
-        let records = std::thread::scope(|s| {
-            let h = s.spawn(|| {
-                a.iter()
-                    .enumerate()
-                    .map(|(i, d)| record_doc(start + i, d))
-                    .collect::<Vec<_>>()
-            });
-            let mut second: Vec<_> = b
-                .iter()
-                .enumerate()
-                .map(|(i, d)| record_doc(start + half + i, d))
-                .collect();
-            let mut first = h.join().unwrap_or_default();
-            first.append(&mut second);
-            first
-        });
-        if records.len() != docs.len() {
-            return Err("a pipeline thread failed".into());
-        }
+        let records = record_docs(&docs, start, 2)?;
         kho.add(records)?;
         kho_time += t.elapsed();
         let t = Instant::now();
